@@ -1,0 +1,1 @@
+"""The course's chat server and interactive chat client."""

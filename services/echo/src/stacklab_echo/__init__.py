@@ -1,0 +1,1 @@
+"""The course's echo servers: one-shot echo, serial recho, concurrent select echo, and their clients."""

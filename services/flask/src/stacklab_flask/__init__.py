@@ -1,0 +1,1 @@
+"""The course's Flask echo and Flask bookshop on one app factory."""
