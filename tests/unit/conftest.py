@@ -1,0 +1,98 @@
+"""Fixtures shared by the services' unit tests: real servers, started from their console scripts on 127.0.0.1."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+BIN = Path(sys.executable).parent  # the workspace venv, where every console script is installed
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode} before listening on {port}")
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.2):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+class Server:
+    """A server process started from a console script; `log()` returns what it printed so far."""
+
+    def __init__(self, argv: list[str], port: int, env: dict[str, str] | None = None, cwd: Path | None = None):
+        self.port = port
+        self._logfile = open(_tmp_log(), "w+")  # noqa: SIM115 - closed in stop()
+        self.proc = subprocess.Popen(
+            [str(BIN / argv[0]), *argv[1:]],
+            stdin=subprocess.DEVNULL,  # servers must run detached: no terminal, stdin at EOF
+            stdout=self._logfile,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "PYTHONUNBUFFERED": "1", **(env or {})},
+            cwd=cwd,
+        )
+        wait_for_port(port, self.proc)
+
+    def log(self) -> str:
+        self._logfile.flush()
+        return Path(self._logfile.name).read_text(errors="replace")
+
+    def wait_for_log(self, text: str, timeout: float = 5.0) -> str:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if text in (out := self.log()):
+                return out
+            time.sleep(0.05)
+        raise AssertionError(f"{text!r} not in server log:\n{self.log()}")
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10.0) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._logfile.close()
+        return self.proc.returncode
+
+
+def _tmp_log() -> str:
+    import tempfile
+
+    fd, path = tempfile.mkstemp(prefix="stacklab-server-", suffix=".log")
+    os.close(fd)
+    return path
+
+
+@pytest.fixture
+def start_server():
+    """start_server(argv, port, env=None, cwd=None) -> Server; every server is stopped after the test."""
+    servers: list[Server] = []
+
+    def start(argv: list[str], port: int, env: dict[str, str] | None = None, cwd: Path | None = None) -> Server:
+        server = Server(argv, port, env, cwd)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
