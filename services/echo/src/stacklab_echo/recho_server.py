@@ -1,0 +1,61 @@
+"""Repeat-echo server (course week 2): SERIAL on purpose, one client at a time.
+
+It echoes `PREFIX: data` for every chunk a client sends until that client closes, and only then accepts the next
+one. Clients that connect meanwhile wait in the kernel's backlog: their connect succeeds but nothing answers them.
+That is the course's lesson (week 3 `lab_recho.txt`), kept as the contrast with the select server.
+
+Modern fixes: replies go out with sendall; a reset, binary data or a huge input only ends that client's turn; an
+idle client loses its turn after RECHO_IDLE_TIMEOUT seconds (default 300), so nobody holds the server forever.
+"""
+
+import socket
+
+from stacklab_echo.runtime import Shutdown, env_number, handle_signals, listen, log, parse, parser, peer
+
+RECV_SIZE = 1024  # the course's bufsize: a long message is echoed chunk by chunk, each chunk with its own prefix
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = parser("Serial repeat-echo TCP server (port env RECHO_PORT).", "RECHO_PORT", 50002)
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=env_number("RECHO_IDLE_TIMEOUT", 300.0),
+        help="seconds a silent client keeps its turn (env RECHO_IDLE_TIMEOUT, default 300)",
+    )
+    args = parse(p, argv)
+    prefix = args.prefix.encode() + b": "
+    handle_signals()
+    with listen(args.host, args.port) as server:
+        log(f"recho_server listening on port {args.port}")
+        try:
+            while True:
+                try:
+                    conn, addr = server.accept()
+                except OSError as exc:  # e.g. a client reset before accept: skip it
+                    log(f"accept failed: {exc}")
+                    continue
+                with conn:
+                    log(f"accepted connection from {peer(addr)!r}")
+                    reason = _echo_until_closed(conn, prefix, args.idle_timeout)
+                    log(f"closed connection from {peer(addr)!r}{reason}")
+        except Shutdown:
+            log("recho_server shutting down")
+    return 0
+
+
+def _echo_until_closed(conn: socket.socket, prefix: bytes, idle_timeout: float) -> str:
+    """Echo every chunk until the peer closes; return why the turn ended, for the log ('' = normal close)."""
+    conn.settimeout(idle_timeout)
+    try:
+        while data := conn.recv(RECV_SIZE):
+            conn.sendall(prefix + data)
+    except TimeoutError:
+        return f" (idle for {idle_timeout:g} s)"
+    except OSError as exc:  # reset or broken pipe: this client is gone
+        return f" ({exc.strerror or exc})"
+    return ""
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
