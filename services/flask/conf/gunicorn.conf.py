@@ -1,0 +1,16 @@
+"""gunicorn settings for the Flask app, the same in a container and under systemd: `gunicorn -c gunicorn.conf.py`.
+
+Env: GUNICORN_BIND (default 127.0.0.1:8000; nginx is the public front), WEB_CONCURRENCY (workers, default 2).
+The app itself reads FLASK_* (FLASK_SECRET_KEY or FLASK_SECRET_KEY_FILE, FLASK_HISTORY_DB).
+"""
+
+import os
+
+wsgi_app = "stacklab_flask.wsgi:app"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+graceful_timeout = 10
+
+# Server events and the access log both go to stdout, one line each (docker logs, journald).
+_stdout = {"level": "INFO", "handlers": ["console"], "propagate": False}
+logconfig_dict = {"loggers": {"gunicorn.error": _stdout, "gunicorn.access": _stdout}}

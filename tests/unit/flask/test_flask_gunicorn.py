@@ -1,0 +1,153 @@
+"""The app under a real gunicorn (conf/gunicorn.conf.py, 2 workers) on 127.0.0.1, and behind a real nginx."""
+
+import http.client
+import os
+import pwd
+import re
+import subprocess
+from pathlib import Path
+
+import jinja2
+import pytest
+import stacklab_flask
+
+from tests.unit.conftest import BIN, free_port
+
+CONF = Path(__file__).parents[3] / "services" / "flask" / "conf"
+STATIC = Path(stacklab_flask.__file__).parent / "static"
+
+
+def request(port: int, method: str, path: str, body: str | None = None, headers: dict | None = None):
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    try:
+        conn.request(method, path, body=body, headers=headers or {})
+        response = conn.getresponse()
+        return response, response.read().decode()
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def gunicorn(start_server, tmp_path):
+    port = free_port()
+    env = {
+        "GUNICORN_BIND": f"127.0.0.1:{port}",
+        "WEB_CONCURRENCY": "2",
+        "FLASK_SECRET_KEY": "test-only",
+        "FLASK_HISTORY_DB": str(tmp_path / "history.sqlite3"),
+    }
+    return start_server(["gunicorn", "-c", str(CONF / "gunicorn.conf.py")], port, env=env)
+
+
+def test_healthz_and_bookshop_under_gunicorn(gunicorn):
+    response, body = request(gunicorn.port, "GET", "/healthz")
+    assert (response.status, body) == (200, "ok")
+    response, body = request(gunicorn.port, "GET", "/")
+    assert response.status == 200
+    assert len(re.findall(r'href="/detail/id\d"', body)) == 5
+    assert "Booting worker" in gunicorn.log()  # gunicorn's own log goes to stdout
+    gunicorn.wait_for_log('"GET / HTTP/1.1" 200')  # and so does the access log
+
+
+def test_both_workers_see_one_history(gunicorn):
+    response, body = request(gunicorn.port, "GET", "/messages")
+    cookie = response.headers["Set-Cookie"].split(";")[0]
+    token = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)
+    form = f"message=shared+by+workers&csrf_token={token}"
+    headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
+    response, _ = request(gunicorn.port, "POST", "/messages", form, headers)
+    assert response.status == 303
+    for _ in range(20):  # new connections land on either worker
+        response, body = request(gunicorn.port, "GET", "/messages")
+        assert "shared by workers" in body
+    pids = set(re.findall(r"Booting worker with pid: (\d+)", gunicorn.log()))
+    assert len(pids) == 2
+
+
+def test_gunicorn_refuses_debug_in_production(tmp_path):
+    env = {
+        **os.environ,
+        "GUNICORN_BIND": f"127.0.0.1:{free_port()}",
+        "FLASK_SECRET_KEY": "test-only",
+        "FLASK_HISTORY_DB": str(tmp_path / "history.sqlite3"),
+        "FLASK_DEBUG": "1",
+    }
+    run = subprocess.run(
+        [BIN / "gunicorn", "-c", CONF / "gunicorn.conf.py"],
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode != 0
+    assert "refusing to start with DEBUG on while FLASK_ENV is 'production'" in run.stdout + run.stderr
+
+
+def render_site(port: int, upstream: str, static_root: str) -> str:
+    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)  # noqa: S701 - nginx config, not HTML
+    template = env.from_string((CONF / "nginx-site.conf.j2").read_text())
+    return template.render(flask_port=port, flask_upstream=upstream, flask_static_root=static_root)
+
+
+NGINX_MAIN = """
+user {user};
+daemon off;
+worker_processes 1;
+pid {tmp}/nginx.pid;
+error_log stderr notice;
+events {{ worker_connections 64; }}
+http {{
+    include /etc/nginx/mime.types;
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    include {tmp}/site.conf;
+}}
+"""
+
+
+@pytest.fixture
+def nginx(start_server, gunicorn, tmp_path):
+    if not Path("/usr/sbin/nginx").exists():
+        pytest.skip("nginx is not installed (apt-get install nginx)")
+    port = free_port()
+    (tmp_path / "site.conf").write_text(render_site(port, f"127.0.0.1:{gunicorn.port}", str(STATIC)))
+    user = pwd.getpwuid(os.getuid()).pw_name  # as root, keep the workers able to read the test's files
+    (tmp_path / "nginx.conf").write_text(NGINX_MAIN.format(user=user, tmp=tmp_path))
+    return start_server(
+        ["/usr/sbin/nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", "stderr"], port
+    )
+
+
+def test_nginx_proxies_to_gunicorn(nginx, gunicorn):
+    response, body = request(nginx.port, "GET", "/detail/id3")
+    assert response.status == 200
+    assert "John Goerzen" in body
+    assert response.headers.get_all("X-Frame-Options") == ["DENY"]  # once, not from both nginx and the app
+    assert response.headers["Server"] == "nginx"  # no version
+
+
+def test_nginx_serves_static_files_itself(nginx, gunicorn):
+    response, body = request(nginx.port, "GET", "/static/style.css")
+    assert response.status == 200
+    assert body == (STATIC / "style.css").read_text()
+    request(nginx.port, "GET", "/healthz")
+    gunicorn.wait_for_log('"GET /healthz')
+    assert "/static/style.css" not in gunicorn.log()
+
+
+def test_nginx_refuses_a_100kb_body(nginx, gunicorn):
+    body = "message=" + "x" * 100_000
+    response, _ = request(nginx.port, "POST", "/messages", body, {"Content-Type": "application/x-www-form-urlencoded"})
+    assert response.status == 413
+    assert request(nginx.port, "GET", "/healthz")[0].status == 200
+
+
+def test_without_static_root_nginx_proxies_static_too():
+    site = render_site(5000, "flask:8000", "")
+    assert "location /static/" not in site
+    assert "listen 5000;" in site and "server flask:8000;" in site
