@@ -1,0 +1,94 @@
+"""Server plumbing: settings from flags and env, the listening socket, logging, signal shutdown.
+
+The same as stacklab_echo.runtime, copied on purpose: each service package installs alone (`--no-deps`).
+"""
+
+import argparse
+import os
+import resource
+import signal
+import socket
+import sys
+
+DEFAULT_PREFIX = "uw-student"
+LOG_PREVIEW = 200  # characters of client data shown per log line; a 1 MB message must not become a 1 MB log line
+
+
+class Shutdown(BaseException):  # like KeyboardInterrupt: no `except Exception` swallows it
+    """Raised by the SIGTERM/SIGINT handler so that a blocking accept/recv/select returns at once."""
+
+
+def handle_signals() -> None:
+    def stop(signum, frame):
+        raise Shutdown(signal.Signals(signum).name)
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+
+
+def log(line: str) -> None:
+    print(line, flush=True)
+
+
+def printable(data: bytes) -> str:
+    """Client bytes as one safe log line: UTF-8 where it decodes, escapes for control characters and the rest."""
+    text = data.decode("utf-8", "backslashreplace")
+    shown = "".join(c if c.isprintable() else repr(c)[1:-1] for c in text[:LOG_PREVIEW])
+    return shown if len(text) <= LOG_PREVIEW else f"{shown}... [{len(data)} bytes]"
+
+
+def env_number(name: str, default: float) -> float:
+    value = os.environ.get(name, "")
+    return float(value) if value.strip() else default
+
+
+def parser(description: str, port_env: str, default_port: int) -> argparse.ArgumentParser:
+    """Flags every server takes; a flag beats the env var, which beats the course's default."""
+    p = argparse.ArgumentParser(description=description)
+    p.add_argument(
+        "port_arg",
+        nargs="?",
+        type=int,
+        metavar="port",
+        help="listening port, as in the course (`chat_server.py [port]`); same as --port",
+    )
+    port = int(env_number(port_env, default_port))
+    p.add_argument("--port", type=int, default=port, help=f"env {port_env}, default {default_port}")
+    p.add_argument("--host", default=os.environ.get("BIND_HOST") or "0.0.0.0", help="env BIND_HOST, default 0.0.0.0")
+    prefix = os.environ.get("ECHO_PREFIX") or DEFAULT_PREFIX
+    p.add_argument("--prefix", default=prefix, help=f"env ECHO_PREFIX, default {DEFAULT_PREFIX}")
+    return p
+
+
+def parse(p: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namespace:
+    args = p.parse_args(argv)
+    if args.port_arg is not None:
+        args.port = args.port_arg
+    return args
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """A listening TCP socket with SO_REUSEADDR (restarts do not wait for TIME_WAIT).
+
+    The backlog is the system maximum rather than the course's 5: bursts of connects queue in the kernel
+    instead of being dropped.
+    """
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    return socket.create_server((host, port), family=family, backlog=socket.SOMAXCONN)
+
+
+def peer(addr: tuple) -> tuple:
+    """The course's peer tuple (ip, port), also for IPv6 addresses, which carry flow info and scope id."""
+    return tuple(addr[:2])
+
+
+def raise_fd_limit() -> int:
+    """Lift the soft limit on open files to the hard limit, so one process can hold thousands of clients."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != soft:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError) as exc:  # e.g. an unlimited hard limit that the OS caps lower
+            print(f"cannot raise the open-file limit from {soft}: {exc}", file=sys.stderr, flush=True)
+            return soft
+    return resource.getrlimit(resource.RLIMIT_NOFILE)[0]
