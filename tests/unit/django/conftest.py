@@ -1,0 +1,38 @@
+"""Django under plain pytest: configure the settings from the environment, then build the test database once.
+
+The tests are django.test.TestCase classes, which pytest runs natively. The database is SQLite in memory,
+or PostgreSQL when TEST_DATABASE_URL (or DATABASE_URL) names a server (see scripts/test-postgres); Django
+creates and drops its own test_<name> database there, so the user needs CREATEDB.
+"""
+
+import atexit
+import os
+import shutil
+import tempfile
+
+import django
+import pytest
+
+if os.environ.get("TEST_DATABASE_URL"):
+    os.environ["DATABASE_URL"] = os.environ["TEST_DATABASE_URL"]
+os.environ["DJANGO_SETTINGS_MODULE"] = "stacklab_django.settings"
+# Test-only settings: a throwaway key, plain http (the test client does not speak TLS), DEBUG off as in production.
+os.environ["DJANGO_SECRET_KEY"] = "test-only-key-" + "x" * 50
+os.environ["DJANGO_DEBUG"] = "0"
+os.environ["DJANGO_HTTPS"] = "0"
+os.environ["DJANGO_ALLOWED_HOSTS"] = "testserver"
+os.environ["DJANGO_DATA_DIR"] = tempfile.mkdtemp(prefix="stacklab-django-test-")
+atexit.register(shutil.rmtree, os.environ["DJANGO_DATA_DIR"], True)
+django.setup()
+
+from django.test.runner import DiscoverRunner  # noqa: E402 - needs the settings above
+
+
+@pytest.fixture(scope="session", autouse=True)
+def django_test_database():
+    runner = DiscoverRunner(verbosity=0, interactive=False)
+    runner.setup_test_environment()
+    old_config = runner.setup_databases()
+    yield
+    runner.teardown_databases(old_config)
+    runner.teardown_test_environment()
