@@ -10,6 +10,7 @@ wsgi_app = "stacklab_flask.wsgi:app"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 graceful_timeout = 10
+control_socket_disable = True  # gunicornc is not used; the socket would live in $HOME, shared by every instance
 
 # Server events and the access log both go to stdout, one line each (docker logs, journald).
 _stdout = {"level": "INFO", "handlers": ["console"], "propagate": False}

@@ -46,6 +46,7 @@ def test_healthz_and_bookshop_under_gunicorn(gunicorn):
     assert response.status == 200
     assert len(re.findall(r'href="/detail/id\d"', body)) == 5
     assert "Booting worker" in gunicorn.log()  # gunicorn's own log goes to stdout
+    assert "Control socket" not in gunicorn.log()  # none in $HOME, shared by every gunicorn of the user
     gunicorn.wait_for_log('"GET / HTTP/1.1" 200')  # and so does the access log
 
 
