@@ -1,0 +1,107 @@
+"""Client-side helpers for the echo servers' tests: real sockets on 127.0.0.1, every wait bounded."""
+
+import resource
+import socket
+import struct
+import time
+
+import pytest
+
+from tests.unit.conftest import free_port
+
+PREFIX = "tester"  # not the default: proves the servers read ECHO_PREFIX
+REPLY = PREFIX.encode() + b": "
+
+# console script -> the env var naming its port
+PORT_ENV = {
+    "stacklab-echo-server": "ECHO_PORT",
+    "stacklab-recho-server": "RECHO_PORT",
+    "stacklab-echo-select": "ECHO_SELECT_PORT",
+}
+
+
+@pytest.fixture
+def start_echo(start_server):
+    """start_echo(script, **env) -> a running server, its port given through the env var, PREFIX set."""
+
+    def start(script: str, **env: str):
+        port = free_port()
+        return start_server([script], port, env={"ECHO_PREFIX": PREFIX, PORT_ENV[script]: str(port), **env})
+
+    return start
+
+
+def connect(port: int, timeout: float = 5.0) -> socket.socket:
+    return socket.create_connection(("127.0.0.1", port), timeout=timeout)
+
+
+def recv_exactly(sock: socket.socket, size: int, timeout: float = 5.0) -> bytes:
+    """Read until `size` bytes came, the peer closed, or `timeout` passed; return what came."""
+    deadline = time.monotonic() + timeout
+    data = bytearray()
+    while len(data) < size:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            break
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(size - len(data))
+        except TimeoutError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return bytes(data)
+
+
+def recv_to_close(sock: socket.socket, timeout: float = 5.0) -> bytes:
+    """Read until the peer closes; fail if it does not close within `timeout`."""
+    deadline = time.monotonic() + timeout
+    data = bytearray()
+    while True:
+        left = deadline - time.monotonic()
+        assert left > 0, f"the server did not close the connection within {timeout}s (got {bytes(data[:80])!r})"
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            continue
+        if not chunk:
+            return bytes(data)
+        data += chunk
+
+
+def nothing_arrives(sock: socket.socket, wait: float) -> bool:
+    """True if no byte arrives (and the peer does not close) within `wait` seconds."""
+    sock.settimeout(wait)
+    try:
+        sock.recv(1)
+    except TimeoutError:
+        return True
+    return False
+
+
+def reset(sock: socket.socket) -> None:
+    """Close abruptly: SO_LINGER 0 makes the kernel send RST instead of FIN."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def unprefix(stream: bytes) -> bytes:
+    """What a chunk-by-chunk echo stream carried, each chunk's `PREFIX: ` removed (data must not contain it)."""
+    assert stream.startswith(REPLY), stream[:80]
+    return stream.replace(REPLY, b"")
+
+
+def binary_garbage(size: int) -> bytes:
+    """Every byte value, NULs and invalid UTF-8 included, never forming `PREFIX: `."""
+    return (bytes(range(256)) * (size // 256 + 1))[:size]
+
+
+def ensure_fd_limit(needed: int) -> None:
+    """Raise this test process's open-file limit, or skip if the machine's hard limit is too low."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        pytest.skip(f"hard open-file limit {hard} < {needed}")
+    if soft < needed:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -1,0 +1,201 @@
+"""One-shot echo server (course §1.1, checks §2 item 1) and its client, on 127.0.0.1."""
+
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+
+from tests.unit.conftest import BIN, free_port
+from tests.unit.echo.conftest import (
+    PREFIX,
+    REPLY,
+    binary_garbage,
+    connect,
+    nothing_arrives,
+    recv_to_close,
+    reset,
+)
+
+SCRIPT = "stacklab-echo-server"
+
+
+def test_replies_prefix_and_data_once_then_closes(start_echo):
+    server = start_echo(SCRIPT)
+    with connect(server.port) as sock:
+        sock.sendall(b"Hello, world")
+        assert recv_to_close(sock) == REPLY + b"Hello, world"  # recv_to_close: the following recv returned b""
+
+
+def test_serves_many_sequential_clients(start_echo):
+    server = start_echo(SCRIPT)
+    for i in range(50):
+        with connect(server.port) as sock:
+            sock.sendall(f"message {i}".encode())
+            assert recv_to_close(sock) == REPLY + f"message {i}".encode()
+
+
+def test_logs_sender_tuple_and_data(start_echo):
+    server = start_echo(SCRIPT)
+    with connect(server.port) as sock:
+        client = sock.getsockname()
+        sock.sendall(b"Hello, world")
+        recv_to_close(sock)
+    server.wait_for_log(f"from {client!r}: Hello, world\n")
+
+
+def test_default_prefix_is_the_courses(start_server):
+    port = free_port()
+    server = start_server([SCRIPT, "--port", str(port)], port, env={"ECHO_PREFIX": ""})
+    with connect(server.port) as sock:
+        sock.sendall(b"hi")
+        assert recv_to_close(sock) == b"uw-student: hi"
+
+
+def test_prefix_flag_beats_env(start_server):
+    port = free_port()
+    server = start_server([SCRIPT, "--port", str(port), "--prefix", "octocat"], port, env={"ECHO_PREFIX": PREFIX})
+    with connect(server.port) as sock:
+        sock.sendall(b"hi")
+        assert recv_to_close(sock) == b"octocat: hi"
+
+
+def test_message_longer_than_1024_bytes_is_truncated_by_the_single_read(start_echo):
+    server = start_echo(SCRIPT)
+    message = b"x" * 2000
+    with connect(server.port) as sock:
+        sock.sendall(message)
+        reply = recv_to_close(sock)
+    assert reply.startswith(REPLY)
+    echoed = reply[len(REPLY) :]
+    assert 0 < len(echoed) <= 1024
+    assert message.startswith(echoed)
+
+
+def test_connect_and_close_without_sending_gets_logged_and_server_lives(start_echo):
+    server = start_echo(SCRIPT)
+    with connect(server.port) as silent:
+        client = silent.getsockname()
+    server.wait_for_log(f"from {client!r}: \n")
+    with connect(server.port) as sock:
+        sock.sendall(b"still there?")
+        assert recv_to_close(sock) == REPLY + b"still there?"
+
+
+def test_silent_client_does_not_block_others_and_times_out(start_echo):
+    server = start_echo(SCRIPT, ECHO_TIMEOUT="1")
+    with connect(server.port) as silent:
+        started = time.monotonic()
+        for i in range(5):  # served while the silent client holds its connection
+            with connect(server.port) as sock:
+                sock.sendall(f"other {i}".encode())
+                assert recv_to_close(sock, timeout=2) == REPLY + f"other {i}".encode()
+        assert recv_to_close(silent, timeout=5) == b""  # the server gave up on it
+        assert time.monotonic() - started < 5
+    server.wait_for_log("nothing received within 1 s")
+
+
+def test_abrupt_resets_do_not_hurt(start_echo):
+    server = start_echo(SCRIPT)
+    reset(connect(server.port))  # before sending
+    sock = connect(server.port)
+    sock.sendall(b"x" * 5000)  # more than one read, so the server is still busy with it
+    reset(sock)  # without reading the reply
+    time.sleep(0.2)
+    assert server.alive()
+    with connect(server.port) as sock:
+        sock.sendall(b"after resets")
+        assert recv_to_close(sock) == REPLY + b"after resets"
+
+
+def test_binary_garbage_is_echoed_byte_for_byte_and_logged_on_one_line(start_echo):
+    server = start_echo(SCRIPT)
+    garbage = binary_garbage(1024)
+    with connect(server.port) as sock:
+        client = sock.getsockname()
+        sock.sendall(garbage)
+        assert recv_to_close(sock) == REPLY + garbage
+    log = server.wait_for_log(f"from {client!r}: ")
+    line = next(line for line in log.splitlines() if line.startswith(f"from {client!r}"))
+    assert "\\x00\\x01\\x02" in line
+    assert "\x00" not in log
+    assert "... [1024 bytes]" in line  # shortened for the log
+
+
+def test_one_megabyte_input_gets_the_first_read_echoed(start_echo):
+    server = start_echo(SCRIPT)
+    message = b"y" * 1_000_000
+    with connect(server.port, timeout=10) as sock:
+        sock.sendall(message)
+        reply = recv_to_close(sock, timeout=10)
+    assert reply.startswith(REPLY)
+    assert 0 < len(reply) - len(REPLY) <= 1024
+    assert server.alive()
+
+
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
+def test_signal_stops_cleanly(start_echo, sig):
+    server = start_echo(SCRIPT)
+    silent = connect(server.port)  # a handler thread is waiting on it: must not hold the exit
+    try:
+        server.proc.send_signal(sig)  # not server.stop(): that closes the log before we can read it
+        assert server.proc.wait(timeout=5) == 0
+    finally:
+        silent.close()
+    assert "echo_server shutting down" in server.log()
+
+
+def test_runs_as_python_module(start_server):
+    port = free_port()
+    server = start_server([sys.executable, "-m", "stacklab_echo.echo_server", "--port", str(port)], port)
+    with connect(port) as sock:
+        sock.sendall(b"module")
+        assert recv_to_close(sock) == b"uw-student: module"
+    assert f"echo_server listening on port {port}" in server.log()
+
+
+def test_positional_port_as_in_the_course(start_server):
+    port = free_port()
+    start_server([SCRIPT, str(port)], port)
+    with connect(port) as sock:
+        sock.sendall(b"positional")
+        assert recv_to_close(sock) == b"uw-student: positional"
+
+
+def test_client_with_message_flag_prints_the_reply(start_echo):
+    server = start_echo(SCRIPT)
+    result = _client("127.0.0.1", str(server.port), "-m", "Hello, world")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"from (127.0.0.1,{server.port}) {PREFIX}: Hello, world\n"
+
+
+def test_client_prompts_for_the_message(start_echo):
+    server = start_echo(SCRIPT)
+    result = _client("127.0.0.1", str(server.port), stdin="typed line\n")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == f"> from (127.0.0.1,{server.port}) {PREFIX}: typed line\n"
+
+
+def test_client_reports_connection_refused():
+    port = free_port()  # nothing listens there
+    result = _client("127.0.0.1", str(port), "-m", "anyone?")
+    assert result.returncode == 1
+    assert "refused" in result.stderr.lower()
+
+
+def test_silent_client_still_gets_its_reply_and_nobody_waits(start_echo):
+    """The course's server blocked in recv: here a silent peer and a talker are served side by side."""
+    server = start_echo(SCRIPT)
+    with connect(server.port) as silent, connect(server.port) as talker:
+        talker.sendall(b"first")
+        assert recv_to_close(talker, timeout=2) == REPLY + b"first"
+        assert nothing_arrives(silent, 0.3)
+        silent.sendall(b"late")
+        assert recv_to_close(silent, timeout=2) == REPLY + b"late"
+
+
+def _client(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(BIN / "stacklab-echo-client"), *args], input=stdin, capture_output=True, text=True, timeout=20
+    )
