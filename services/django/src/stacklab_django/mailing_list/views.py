@@ -2,6 +2,7 @@
 
 from django.http import HttpResponse
 from django.utils.html import format_html_join
+from django.utils.safestring import mark_safe
 
 from stacklab_django.mailing_list.models import MailingList
 
@@ -11,7 +12,8 @@ def index(request):
 
 
 def name_list(request):
-    return HttpResponse(format_html_join("<br>", "{}", ((str(person),) for person in MailingList.objects.all())))
+    people = ((str(person),) for person in MailingList.objects.all())
+    return HttpResponse(format_html_join(mark_safe("<br>"), "{}", people))
 
 
 def phone_numbers(request):
