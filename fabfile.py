@@ -1,0 +1,300 @@
+"""Ship releases of the lab to a server that Ansible provisioned (docs/deploy.md). Fabric 3: `fab -H HOST TASK`.
+
+    fab -H deploy@host provision                   run ansible/site.yml against that host (once, or to converge)
+    fab -H deploy@host deploy [--keep 5] [--force] build this checkout, install it offline, migrate, switch,
+                                                   reload, health-gate; a failed gate switches back and exits 1
+    fab -H deploy@host rollback                    back to the previous release, with the same health gate
+    fab -H deploy@host releases                    the releases on the host (`*` current, `-` previous)
+    fab -H deploy@host status                      every service's health check and unit state, as a table
+
+The health checks are stacklab_lab.checks, run from here against the host's address and the ports of stack.env;
+--target ADDR (or STACKLAB_TARGET) names that address when it differs from the SSH one (the local stand-ins
+publish the lab on 127.0.0.2). SSH settings come from -H/-i or an ssh_config (`fab -S hosting/cache/ssh/config`);
+host keys are checked against UserKnownHostsFile (or ~/.ssh/known_hosts). The server-side steps are
+hosting/release/stacklab-release, the tool Ansible installed.
+"""
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tarfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import UTC, datetime
+from pathlib import Path
+
+import paramiko
+from fabric import Connection, task
+from invoke.exceptions import Exit, UnexpectedExit
+
+REPO = Path(__file__).resolve().parent
+TOOL = "/usr/local/sbin/stacklab-release"
+GATE_SECONDS = 30.0  # how long freshly (re)started services get to pass every check
+
+
+class DeployError(Exception):
+    """An expected failure: fab prints the message (no traceback) and exits 1."""
+
+
+def say(message: str) -> None:
+    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
+
+
+# ---------------------------------------------------------------- connection and errors
+
+
+@contextmanager
+def guarded(c) -> Iterator[None]:
+    """Turn what can go wrong on the way to a server into one clear line and exit status 1, not a traceback."""
+    if not isinstance(c, Connection):
+        raise Exit("no host: give one with -H, e.g. `fab -H deploy@vps.example.org deploy`", code=2)
+    where = f"{c.user}@{c.host}:{c.port}"
+    try:
+        _open(c)
+        yield
+    except DeployError as exc:
+        raise Exit(f"{c.original_host}: {exc}", code=1) from None
+    except paramiko.BadHostKeyException:
+        raise Exit(
+            f"{where}: the host key does not match the known one (a rebuilt server, or someone in between)"
+        ) from None
+    except paramiko.AuthenticationException:
+        raise Exit(f"{where}: login refused (wrong key or user? give the key with -i KEY or in ssh_config)") from None
+    except (paramiko.ssh_exception.NoValidConnectionsError, ConnectionError, TimeoutError, socket.gaierror) as exc:
+        raise Exit(f"{where}: unreachable ({exc.strerror if isinstance(exc, OSError) else exc})") from None
+    except paramiko.SSHException as exc:
+        raise Exit(f"{where}: SSH failed: {exc}") from None
+    except UnexpectedExit as exc:
+        result = exc.result
+        tail = (result.stderr or result.stdout).strip().splitlines()[-15:]
+        raise Exit(
+            f"{c.original_host}: `{result.command}` failed (exit {result.exited}):\n" + "\n".join(tail)
+        ) from None
+
+
+def _open(c: Connection) -> None:
+    """Connect with host key checking: Fabric 3 alone accepts any host key (AutoAddPolicy)."""
+    if c.is_connected:
+        return
+    known = c.ssh_config.get("userknownhostsfile", "~/.ssh/known_hosts")
+    for path in known.split():
+        if os.path.isfile(os.path.expanduser(path)):
+            c.client.load_host_keys(os.path.expanduser(path))
+    if c.ssh_config.get("stricthostkeychecking", "yes").lower() not in ("no", "off", "accept-new"):
+        c.client.set_missing_host_key_policy(paramiko.RejectPolicy())
+    try:
+        c.open()
+    except paramiko.SSHException as exc:
+        if "not found in known_hosts" in str(exc):
+            raise DeployError(
+                f"unknown host key for {c.host}:{c.port}: check it and add it to known_hosts (`ssh` once does)"
+            ) from None
+        raise
+
+
+def tool(c: Connection, args: str, warn: bool = False, hide: bool = True):
+    """Run stacklab-release on the host as root."""
+    return c.sudo(f"{TOOL} {args}", hide=hide, warn=warn, in_stream=False)
+
+
+def provisioned(c: Connection) -> str:
+    """The current release, or a clear error on a host that Ansible never set up."""
+    probe = c.run(f"test -x {TOOL} && {TOOL} current", hide=True, warn=True, in_stream=False)
+    if probe.failed:
+        raise DeployError(
+            f"never provisioned (no {TOOL} or no current release): run `fab -H {c.original_host} provision`"
+        )
+    return probe.stdout.strip()
+
+
+# ---------------------------------------------------------------- health gate
+
+
+def target_address(c: Connection, target: str | None) -> str:
+    return target or os.environ.get("STACKLAB_TARGET") or c.host
+
+
+def health(c: Connection, target: str, names=None, timeout: float = 3.0) -> list[tuple[str, bool, str]]:
+    """(name, ok, detail) for every lab check from here and every release unit's state on the host."""
+    from stacklab_lab import checks, ports  # the health suite's own checks (the lab package, in the dev venv)
+
+    plan = ports.load(REPO / "stack.env")
+    rows = [(r.name, r.ok, r.detail) for r in checks.run(target, plan, names=names, timeout=timeout)]
+    units = tool(c, "units", warn=True)
+    for line in units.stdout.splitlines():
+        unit, state, _how = line.split()
+        rows.append((unit, state == "active", state))
+    if units.failed:
+        rows.append(("stacklab-release units", False, units.stderr.strip()))
+    return rows
+
+
+def gate(c: Connection, target: str, seconds: float = GATE_SECONDS) -> list[tuple[str, bool, str]]:
+    """Retry the failing checks until all pass or time runs out; return the failures (empty = healthy)."""
+    deadline = time.monotonic() + seconds
+    names = None
+    while True:
+        failing = [row for row in health(c, target, names) if not row[1]]
+        if not failing or time.monotonic() > deadline:
+            return failing
+        names = [name for name, _ok, _detail in failing if not name.endswith(".service")] or None
+        time.sleep(1)
+
+
+def describe(failing: list[tuple[str, bool, str]]) -> str:
+    return "; ".join(f"{name}: {detail}" for name, _ok, detail in failing)
+
+
+# ---------------------------------------------------------------- build
+
+
+def git(*args: str, cwd: Path = REPO) -> str:
+    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def build(c: Connection, force: bool) -> tuple[str, Path]:
+    """The release: the lab's wheels and every locked dependency wheel for the host's Python, as one tarball."""
+    dirty = git("status", "--porcelain")
+    if dirty and not force:
+        count = len(dirty.splitlines())
+        raise DeployError(f"the work tree has {count} uncommitted change(s): commit them, or deploy with --force")
+    probe = "import sys, platform; print(*sys.version_info[:2], platform.machine())"
+    major, minor, arch = c.run(f"python3 -c '{probe}'", hide=True, in_stream=False).stdout.split()
+    pyver = f"{major}.{minor}"
+    if arch != os.uname().machine:
+        raise DeployError(f"the host is {arch}, this machine {os.uname().machine}: wheels are built for this one")
+    sha = git("rev-parse", "HEAD")
+    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{sha[:7]}"
+    out = REPO / "build" / "releases" / name
+    wheelhouse = out / "wheelhouse"
+    shutil.rmtree(out, ignore_errors=True)
+    subprocess.run([REPO / "scripts" / "wheelhouse", wheelhouse, pyver], cwd=REPO, check=True, stdout=subprocess.PIPE)
+    version = git("describe", "--always", "--dirty", "--tags")
+    (wheelhouse / "RELEASE").write_text(
+        f"STACKLAB_GIT_SHA={sha}\nSTACKLAB_VERSION={version}\nSTACKLAB_BUILT={datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}\n"
+    )
+    sums = [f"{hashlib.sha256(f.read_bytes()).hexdigest()}  {f.name}" for f in sorted(wheelhouse.iterdir())]
+    (wheelhouse / "SHA256SUMS").write_text("\n".join(sums) + "\n")
+    tarball = out.with_suffix(".tar.gz")
+    with tarfile.open(tarball, "w:gz", compresslevel=1) as tar:  # wheels are compressed already
+        tar.add(wheelhouse, arcname="wheelhouse")
+    shutil.rmtree(out)
+    return name, tarball
+
+
+# ---------------------------------------------------------------- tasks
+
+
+@task
+def deploy(c, keep=5, force=False, target=None):
+    """Build, upload, install offline, migrate, switch, reload, health-gate (rolls back on failure)."""
+    with guarded(c):
+        started = time.monotonic()
+        old = provisioned(c)
+        address = target_address(c, target)
+        name, tarball = build(c, force)
+        say(f"built {name} ({tarball.stat().st_size / 1e6:.1f} MB) for {c.original_host}; current is {old}")
+        upload_dir = c.run("mktemp -d", hide=True, in_stream=False).stdout.strip()  # private to the deploy user
+        upload = f"{upload_dir}/{tarball.name}"
+        try:
+            c.put(str(tarball), remote=upload)
+            say(tool(c, f"install {upload} {name}").stdout.strip().splitlines()[-1])
+        finally:
+            c.run(f"rm -rf {upload_dir}", hide=True, warn=True, in_stream=False)
+            tarball.unlink()
+        for step, what in (("check", "an app of it cannot start"), ("migrate", "its migrations failed")):
+            result = tool(c, f"{step} {name}", warn=True)
+            if result.failed:
+                tool(c, f"remove {name}", warn=True)
+                raise DeployError(
+                    f"release {name} rejected before the switch, {what}:\n{result.stderr.strip()}\n"
+                    f"nothing was switched: {old} is still serving"
+                )
+            say(f"{step}: ok")
+        tool(c, f"activate {name}")
+        say(f"switched current to {name}; reloading")
+        reloaded = tool(c, "reload", warn=True)
+        failing = gate(c, address) if reloaded.ok else [("reload", False, reloaded.stderr.strip())]
+        if failing:
+            say(f"health gate failed: {describe(failing)}; switching back to {old}")
+            tool(c, f"activate {old}")
+            tool(c, "reload", warn=True)
+            after = gate(c, address)
+            tool(c, f"remove {name}", warn=True)
+            state = "healthy again" if not after else f"STILL UNHEALTHY: {describe(after)}"
+            raise DeployError(f"release {name} failed its health checks and was rolled back to {old} ({state})")
+        pruned = tool(c, f"prune {keep}").stdout.strip()
+        if pruned:
+            say(pruned)
+        say(f"deployed {name} to {c.original_host} in {time.monotonic() - started:.1f} s; every check passes")
+
+
+@task
+def rollback(c, target=None):
+    """Switch back to the previous release, reload, and health-gate (switches forward again if it fails)."""
+    with guarded(c):
+        started = time.monotonic()
+        now = provisioned(c)
+        previous = tool(c, "previous", warn=True)
+        if previous.failed:
+            raise DeployError("no previous release to roll back to")
+        before = previous.stdout.strip()
+        tool(c, f"activate {before}")
+        say(f"switched current to {before} (was {now}); reloading")
+        reloaded = tool(c, "reload", warn=True)
+        failing = gate(c, target_address(c, target)) if reloaded.ok else [("reload", False, reloaded.stderr.strip())]
+        if failing:
+            tool(c, f"activate {now}")
+            tool(c, "reload", warn=True)
+            raise DeployError(f"release {before} failed its health checks ({describe(failing)}); back on {now}")
+        say(f"rolled back {c.original_host} to {before} in {time.monotonic() - started:.1f} s; every check passes")
+
+
+@task
+def releases(c):
+    """The releases on the host, oldest first: `*` marks the current one, `-` the previous one."""
+    with guarded(c):
+        provisioned(c)
+        print(c.run(f"{TOOL} list", hide=True, in_stream=False).stdout, end="")
+
+
+@task
+def status(c, target=None):
+    """A table of every service on the host with its health; exit 1 when any is unhealthy."""
+    with guarded(c):
+        current = provisioned(c)
+        rows = health(c, target_address(c, target))
+        width = max(len(name) for name, _ok, _detail in rows)
+        print(f"{c.original_host}: release {current}")
+        for name, ok, detail in rows:
+            print(f"{name:<{width}}  {'ok  ' if ok else 'FAIL'}  {detail}")
+        bad = [name for name, ok, _detail in rows if not ok]
+        if bad:
+            raise Exit(f"unhealthy: {', '.join(bad)}", code=1)
+
+
+@task
+def provision(c, check=False):
+    """Run the Ansible site playbook (ansible/site.yml) against this host; --check for a dry run."""
+    with guarded(c):
+        argv = ["ansible-playbook", "-i", f"{c.original_host},", str(REPO / "ansible" / "site.yml")]
+        if c.config.ssh_config_path:  # the same ssh_config as fab (-S): host name, port, key, pinned host keys
+            argv += ["--ssh-common-args", f"-F {c.config.ssh_config_path}"]
+        else:
+            argv += ["-u", c.user, "-e", f"ansible_host={c.host} ansible_port={c.port}"]
+            for key in c.connect_kwargs.get("key_filename") or []:
+                argv += ["--private-key", key]
+        if check:
+            argv.append("--check")
+        say(" ".join(argv))
+        env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible" / "ansible.cfg")}
+        if subprocess.run(argv, cwd=REPO / "ansible", env=env, check=False).returncode != 0:
+            raise DeployError("the Ansible run failed (its output is above)")
+
+
+if __name__ == "__main__":
+    sys.exit("run the tasks with fab: `fab -H deploy@host deploy` (`fab --list` lists them)")
