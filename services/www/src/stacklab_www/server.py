@@ -159,7 +159,7 @@ class HttpServer:
             request = parse_head(head)
             return printable(request.line), request, self.handle(request)
         except HttpError as exc:
-            first_line = head.split(b"\n", 1)[0].rstrip(b"\r")
+            first_line = (head or exc.received).split(b"\n", 1)[0].rstrip(b"\r")
             return printable(first_line) or "-", None, text_response(exc.status, f"{exc.status} {exc.message}\n")
         except Exception:  # a handler bug gets a 500, not a dead thread
             log("handler error: " + traceback.format_exc().replace("\n", " | "))

@@ -22,10 +22,11 @@ _HEADER = re.compile(r"([!#$%&'*+.^_`|~0-9A-Za-z-]+):[ \t]*(.*?)[ \t]*")
 class HttpError(Exception):
     """A request the server answers with an error status instead of handling it."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, received: bytes = b""):
         super().__init__(message)
         self.status = status
         self.message = message
+        self.received = received  # what the client had sent, for the log line
 
 
 @dataclass
@@ -48,17 +49,18 @@ def read_head(conn: socket.socket, timeout: float, limit: int = MAX_HEAD) -> byt
         if match := _HEAD_END.search(data):
             return data[: match.start()]
         if len(data) > limit:
-            raise HttpError(431, "request head too large")
+            raise HttpError(431, "request head too large", data)
         remaining = deadline - time.monotonic()
         if remaining <= 0:
-            raise HttpError(408, "timed out reading the request")
+            raise HttpError(408, "timed out reading the request", data)
         conn.settimeout(remaining)
         try:
             chunk = conn.recv(4096)
         except TimeoutError:
-            raise HttpError(408, "timed out reading the request") from None
+            raise HttpError(408, "timed out reading the request", data) from None
         if not chunk:
-            raise HttpError(400, "connection closed before the end of the request head" if data else "empty request")
+            message = "connection closed before the end of the request head" if data else "empty request"
+            raise HttpError(400, message, data)
         data += chunk
 
 
