@@ -1,0 +1,20 @@
+"""gunicorn settings for the lab index, the same in a container and under systemd: `gunicorn -c gunicorn.conf.py`.
+
+Env: GUNICORN_BIND (default 127.0.0.1:$LAB_PORT, 8090: no front server), WEB_CONCURRENCY (workers, default 1: each
+worker probes the services on its own, so more workers mean more probes). Threads serve concurrent page loads.
+The app reads LAB_PUBLIC_HOST, LAB_TARGET_HOSTS and the port plan (see stacklab_lab.index).
+"""
+
+import os
+
+wsgi_app = "stacklab_lab.index:application"
+bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('LAB_PORT', '8090')}").split(",")
+workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
+threads = 4
+timeout = 60  # a page waits for one round of checks (a few seconds at most)
+graceful_timeout = 10
+control_socket_disable = True  # gunicornc is not used; the socket would live in $HOME, shared by every instance
+
+# Server events and the access log both go to stdout, one line each (docker logs, journald).
+_stdout = {"level": "INFO", "handlers": ["console"], "propagate": False}
+logconfig_dict = {"loggers": {"gunicorn.error": _stdout, "gunicorn.access": _stdout}}
