@@ -15,12 +15,14 @@ hosting/release/stacklab-release, the tool Ansible installed.
 """
 
 import hashlib
+import json
 import os
 import shutil
 import socket
 import subprocess
 import sys
 import tarfile
+import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -278,22 +280,40 @@ def status(c, target=None):
 
 
 @task
-def provision(c, check=False):
-    """Run the Ansible site playbook (ansible/site.yml) against this host; --check for a dry run."""
+def provision(c, inventory=None, extra_vars=None, check=False):
+    """Run ansible/site.yml against this host: with --inventory PATH (limited to the host), else as a one-host
+    inventory that plays every group with fab's SSH settings; --extra-vars "k=v ..."; --check for a dry run."""
     with guarded(c):
-        argv = ["ansible-playbook", "-i", f"{c.original_host},", str(REPO / "ansible" / "site.yml")]
-        if c.config.ssh_config_path:  # the same ssh_config as fab (-S): host name, port, key, pinned host keys
-            argv += ["--ssh-common-args", f"-F {c.config.ssh_config_path}"]
-        else:
-            argv += ["-u", c.user, "-e", f"ansible_host={c.host} ansible_port={c.port}"]
-            for key in c.connect_kwargs.get("key_filename") or []:
-                argv += ["--private-key", key]
-        if check:
-            argv.append("--check")
-        say(" ".join(argv))
-        env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible" / "ansible.cfg")}
-        if subprocess.run(argv, cwd=REPO / "ansible", env=env, check=False).returncode != 0:
-            raise DeployError("the Ansible run failed (its output is above)")
+        with tempfile.TemporaryDirectory(prefix="stacklab-provision-") as tmp:
+            if inventory:
+                argv = ["-i", str(Path(inventory).resolve()), "--limit", c.original_host]
+            else:
+                argv = ["-i", one_host_inventory(c, Path(tmp))]
+            argv += ["--extra-vars", extra_vars] if extra_vars else []
+            argv += ["--check"] if check else []
+            argv = ["ansible-playbook", *argv, str(REPO / "ansible" / "site.yml")]
+            say(" ".join(argv))
+            env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible" / "ansible.cfg")}
+            if subprocess.run(argv, cwd=REPO / "ansible", env=env, check=False).returncode != 0:
+                raise DeployError("the Ansible run failed (its output is above)")
+        say(f"provisioned {c.original_host}; current release: {provisioned(c)}")
+
+
+def one_host_inventory(c: Connection, folder: Path) -> str:
+    """An inventory where this one host is every group of site.yml, reached the way fab reaches it."""
+    host: dict[str, object] = {"ansible_python_interpreter": "/usr/bin/python3"}
+    if c.config.ssh_config_path:  # the same ssh_config as fab (-S): host name, port, user, key, pinned host key
+        host["ansible_ssh_common_args"] = f"-F {Path(c.config.ssh_config_path).resolve()}"
+    else:
+        host.update(ansible_host=c.host, ansible_port=c.port, ansible_user=c.user)
+        keys = c.connect_kwargs.get("key_filename") or []
+        if keys:
+            host["ansible_ssh_private_key_file"] = str(Path(keys[0]).resolve())
+    hosts = {c.original_host: host}
+    groups = {"stacklab_db": {"hosts": hosts}, "stacklab_apps": {"hosts": hosts}}
+    path = folder / "hosts.json"  # JSON is YAML: Ansible's yaml inventory plugin reads it
+    path.write_text(json.dumps({"stacklab": {"children": groups}}, indent=2))
+    return str(path)
 
 
 if __name__ == "__main__":
