@@ -1,5 +1,8 @@
 """gunicorn settings for the Flask app, the same in a container and under systemd: `gunicorn -c gunicorn.conf.py`.
 
+The package carries this file as `stacklab_flask.gunicorn_conf` (a symlink in the source tree), so an installed release
+runs `python -m gunicorn -c python:stacklab_flask.gunicorn_conf` with no file to copy.
+
 Env: GUNICORN_BIND (default 127.0.0.1:8000; nginx is the public front), WEB_CONCURRENCY (workers, default 2).
 The app itself reads FLASK_* (FLASK_SECRET_KEY or FLASK_SECRET_KEY_FILE, FLASK_HISTORY_DB).
 """

@@ -73,8 +73,8 @@ def test_gunicorn_refuses_debug_in_production(tmp_path):
         "FLASK_HISTORY_DB": str(tmp_path / "history.sqlite3"),
         "FLASK_DEBUG": "1",
     }
-    run = subprocess.run(
-        [BIN / "gunicorn", "-c", CONF / "gunicorn.conf.py"],
+    run = subprocess.run(  # as systemd starts it: python -m, with the settings module from the installed package
+        [BIN / "python", "-m", "gunicorn", "-c", "python:stacklab_flask.gunicorn_conf"],
         env=env,
         stdin=subprocess.DEVNULL,
         capture_output=True,

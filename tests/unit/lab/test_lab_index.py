@@ -109,7 +109,7 @@ def test_under_gunicorn_with_a_real_flask(start_server, tmp_path):
     start_server(["gunicorn", "-c", str(CONF / "flask" / "conf" / "gunicorn.conf.py")], flask_port, flask_env)
     # The lab reads its port plan from the environment, as in a container: everything else on closed ports.
     lab_env = {**plan(LAB_PORT=lab_port, FLASK_PORT=flask_port), "GUNICORN_BIND": f"127.0.0.1:{lab_port}"}
-    lab = start_server(["gunicorn", "-c", str(CONF / "lab" / "conf" / "gunicorn.conf.py")], lab_port, lab_env)
+    lab = start_server(["python", "-m", "gunicorn", "-c", "python:stacklab_lab.gunicorn_conf"], lab_port, lab_env)
     conn = http.client.HTTPConnection("127.0.0.1", lab_port, timeout=30)
     conn.request("GET", "/status.json")
     response = conn.getresponse()
