@@ -1,0 +1,104 @@
+"""Client-side helpers for the chat tests: real sockets on 127.0.0.1, newline framing, every wait bounded."""
+
+import resource
+import socket
+import struct
+import time
+
+import pytest
+
+from tests.unit.conftest import free_port
+
+PREFIX = "tester"  # not the default: proves the server reads ECHO_PREFIX
+
+
+@pytest.fixture
+def start_chat(start_server):
+    """start_chat(**env) -> a running chat server, its port given through CHAT_PORT, PREFIX set."""
+
+    def start(**env: str):
+        port = free_port()
+        return start_server(["stacklab-chat-server"], port, env={"ECHO_PREFIX": PREFIX, "CHAT_PORT": str(port), **env})
+
+    return start
+
+
+class Peer:
+    """A chat participant speaking the wire protocol directly."""
+
+    def __init__(self, port: int, timeout: float = 5.0):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        self.addr = self.sock.getsockname()  # what the server reports as this client's tuple
+        self.buffer = bytearray()
+
+    def tag(self, message: bytes) -> bytes:
+        """The line every client receives when this peer sends `message`."""
+        return f"{PREFIX} {self.addr!r}: ".encode() + message + b"\n"
+
+    def say(self, message: bytes) -> None:
+        self.sock.sendall(message + b"\n")
+
+    def lines(self, count: int, timeout: float = 5.0) -> list[bytes]:
+        """The next `count` lines (newline included); fewer if they do not come within `timeout`."""
+        deadline = time.monotonic() + timeout
+        while self.buffer.count(b"\n") < count:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                break
+            self.sock.settimeout(left)
+            try:
+                chunk = self.sock.recv(65536)
+            except TimeoutError:
+                break
+            if not chunk:
+                break
+            self.buffer += chunk
+        taken = []
+        while len(taken) < count and (end := self.buffer.find(b"\n")) >= 0:
+            taken.append(bytes(self.buffer[: end + 1]))
+            del self.buffer[: end + 1]
+        return taken
+
+    def line(self, timeout: float = 5.0) -> bytes | None:
+        got = self.lines(1, timeout)
+        return got[0] if got else None
+
+    def silent_for(self, wait: float) -> bool:
+        """True if no complete line arrives within `wait` seconds."""
+        return not self.lines(1, wait)
+
+    def closed_by_server(self, timeout: float = 5.0) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.sock.settimeout(max(deadline - time.monotonic(), 0.01))
+            try:
+                if not self.sock.recv(65536):
+                    return True
+            except TimeoutError:
+                return False
+            except ConnectionResetError:
+                return True
+        return False
+
+    def reset(self) -> None:
+        """Close abruptly: SO_LINGER 0 makes the kernel send RST instead of FIN."""
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        self.sock.close()
+
+    def close(self) -> None:
+        self.sock.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.sock.close()
+
+
+def ensure_fd_limit(needed: int) -> None:
+    """Raise this test process's open-file limit, or skip if the machine's hard limit is too low."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        pytest.skip(f"hard open-file limit {hard} < {needed}")
+    if soft < needed:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
