@@ -71,3 +71,11 @@ def test_gunicorn_entry_point_never_debugs(env):
     from stacklab_flask import wsgi
 
     assert not importlib.reload(wsgi).app.debug
+
+
+def test_unusable_history_db_is_a_clear_error(env, tmp_path):
+    env.setenv("FLASK_SECRET_KEY", "k")
+    (tmp_path / "a-file").write_text("")
+    env.setenv("FLASK_HISTORY_DB", str(tmp_path / "a-file" / "history.sqlite3"))  # its folder is a file
+    with pytest.raises(ConfigError, match="set FLASK_HISTORY_DB to a writable file"):
+        create_app()

@@ -1,66 +1,27 @@
 """The course's Flask echo and Flask bookshop on one app factory.
 
 `create_app()` reads its settings from `FLASK_*` environment variables (`FLASK_SECRET_KEY` becomes `SECRET_KEY`,
-`FLASK_HISTORY_DB` becomes `HISTORY_DB`, ...). gunicorn imports `stacklab_flask.wsgi:app`.
+`FLASK_HISTORY_DB` becomes `HISTORY_DB`, ...; see settings.py). gunicorn imports `stacklab_flask.wsgi:app`.
 """
-
-from pathlib import Path
 
 from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 
-from . import books, echo, health, history, store
+from . import books, echo, health, history, settings, store
+from .settings import ConfigError
 
-DEFAULTS = {
-    "ENV": "production",  # FLASK_ENV; only "development" may turn DEBUG on
-    "DEBUG": False,
-    "MAX_CONTENT_LENGTH": 64 * 1024,  # larger request bodies get 413 before any view runs
-    "MESSAGE_MAX_LENGTH": 1000,  # characters in one echoed or stored message
-    "HISTORY_LIMIT": 100,  # messages kept in the history store; older ones are dropped
-    "SESSION_COOKIE_HTTPONLY": True,
-    "SESSION_COOKIE_SAMESITE": "Lax",
-}
-
-
-class ConfigError(RuntimeError):
-    """The app refuses to start with unsafe or incomplete settings."""
+__all__ = ["ConfigError", "create_app"]
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    """Build the app: settings from the environment, or only `test_config` when one is given (flaskr style)."""
     app = Flask(__name__)
-    app.config.from_mapping(DEFAULTS)
-    if test_config is None:
-        app.config.from_prefixed_env()  # FLASK_* -> config, values parsed as JSON when they can be
-    else:
-        app.config.from_mapping(test_config)
-    _load_secret_key(app)
-    _refuse_unsafe_debug(app)
-    app.config.setdefault("HISTORY_DB", str(Path(app.instance_path) / "history.sqlite3"))
-
+    settings.configure(app, test_config)
     store.init_app(app)
     for blueprint in (books.bp, echo.bp, history.bp, health.bp):
         app.register_blueprint(blueprint)
     app.register_error_handler(HTTPException, _error_page)
     app.after_request(_security_headers)
     return app
-
-
-def _load_secret_key(app: Flask) -> None:
-    key_file = app.config.get("SECRET_KEY_FILE")  # FLASK_SECRET_KEY_FILE, e.g. a compose secret
-    if key_file:
-        try:
-            app.config["SECRET_KEY"] = Path(key_file).read_text().strip()
-        except OSError as exc:
-            raise ConfigError(f"cannot read FLASK_SECRET_KEY_FILE {key_file}: {exc.strerror}") from exc
-    if not app.config.get("SECRET_KEY") and not app.testing:
-        raise ConfigError("FLASK_SECRET_KEY or FLASK_SECRET_KEY_FILE must be set (it signs the session cookie)")
-
-
-def _refuse_unsafe_debug(app: Flask) -> None:
-    # Debug mode shows tracebacks and, under `flask run`, the Werkzeug debugger: remote code execution.
-    if app.debug and app.config["ENV"] != "development":
-        raise ConfigError(f"refusing to start with DEBUG on while FLASK_ENV is {app.config['ENV']!r}")
 
 
 def _error_page(error: HTTPException):

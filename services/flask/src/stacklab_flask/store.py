@@ -9,6 +9,8 @@ from pathlib import Path
 
 from flask import Flask, current_app, g
 
+from .settings import ConfigError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS message (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -20,12 +22,16 @@ CREATE TABLE IF NOT EXISTS message (
 
 def init_app(app: Flask) -> None:
     app.teardown_appcontext(_close)
-    with app.app_context():
-        Path(app.config["HISTORY_DB"]).parent.mkdir(parents=True, exist_ok=True)
-        db = connect()
-        db.execute("PRAGMA journal_mode=WAL")
-        db.execute(SCHEMA)
-        db.commit()
+    path = app.config["HISTORY_DB"]
+    try:
+        with app.app_context():
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            db = connect()
+            db.execute("PRAGMA journal_mode=WAL")
+            db.execute(SCHEMA)
+            db.commit()
+    except (OSError, sqlite3.Error) as exc:
+        raise ConfigError(f"history store {path}: {exc}; set FLASK_HISTORY_DB to a writable file") from exc
 
 
 def connect() -> sqlite3.Connection:
