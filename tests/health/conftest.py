@@ -1,0 +1,88 @@
+"""Fixtures of the health suite: the target (tests/health/target.py), testinfra hosts inside services, and
+compose helpers for the container-only tests.
+
+Markers: `container` = needs the compose target (skipped on a VM); `disruptive` = kills or recreates containers
+(run last, after every read-only test).
+"""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import testinfra
+
+sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib: make target.py importable here and in tests
+import target as targets
+
+
+def pytest_addoption(parser):
+    parser.addoption("--target", default=None, help="compose (default, or env STACKLAB_TARGET) or vm")
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "container: needs the compose target; skipped on a VM")
+    config.addinivalue_line("markers", "disruptive: kills or recreates containers; runs after the other tests")
+
+
+def pytest_collection_modifyitems(config, items):
+    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)  # stable: order kept otherwise
+    if targets.load(config.getoption("--target")).is_compose:
+        return
+    skip = pytest.mark.skip(reason="container-only check; the target is a VM")
+    for item in items:
+        if item.get_closest_marker("container"):
+            item.add_marker(skip)
+
+
+@pytest.fixture(scope="session")
+def target(pytestconfig) -> targets.Target:
+    return targets.load(pytestconfig.getoption("--target"))
+
+
+@pytest.fixture(scope="session")
+def inside(target):
+    """inside(service) -> a testinfra host in the process's environment (container or VM), cached per spec."""
+    hosts = {}
+
+    def get(service: targets.Service):
+        spec = target.inside(service)
+        if not spec:
+            pytest.skip("no way inside the target: set STACKLAB_VM_HOST (a testinfra host spec)")
+        if spec not in hosts:
+            hosts[spec] = testinfra.get_host(spec)
+        return hosts[spec]
+
+    return get
+
+
+@pytest.fixture(scope="session")
+def inspect(target):
+    """inspect(compose_service) -> `docker inspect` of its container, read now (not cached)."""
+
+    def run(compose_service: str) -> dict:
+        name = target.container_name(compose_service)
+        out = subprocess.run(["docker", "inspect", name], capture_output=True, text=True, check=False)
+        if out.returncode != 0:
+            pytest.fail(f"no container {name}: {out.stderr.strip()}")
+        return json.loads(out.stdout)[0]
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def compose(target):
+    """compose(*args) runs `docker compose` on this project from the repository root; returns the completed run."""
+
+    def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        return subprocess.run(
+            ["docker", "compose", "--project-name", target.project, *args],
+            cwd=targets.ROOT,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=True,
+        )
+
+    return run

@@ -1,0 +1,98 @@
+"""What the health suite checks and where: the lab's services, the address their ports answer on, and how to get
+inside each one (a testinfra host spec), for the two kinds of target.
+
+    compose  the local `docker compose` project (default): ports on 127.0.0.1, inside = docker://stacklab-<svc>-1
+    vm       a server built by Ansible: ports on STACKLAB_VM_ADDRESS (default 127.0.0.2), inside = the testinfra
+             spec in STACKLAB_VM_HOST (ssh://..., ansible://...); secrets from STACKLAB_SECRETS_DIR
+
+Chosen with `pytest tests/health --target compose|vm` or STACKLAB_TARGET. The port plan is stack.env (overridden
+by the environment, as compose does), read by stacklab_lab.ports, so tests, compose and Ansible share one plan.
+"""
+
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from stacklab_lab import ports as port_plan
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@dataclass(frozen=True)
+class Service:
+    """One service of the lab as the suite sees it."""
+
+    name: str  # the name of its black-box check in stacklab_lab.checks
+    port_key: str  # its port in the plan; "" when it is not published
+    container: str  # the compose service whose process listens on that port
+    unit: str  # the systemd unit on a VM (the Ansible roles own these names)
+    profile: str  # the compose profile (stack) it belongs to
+    app: str = ""  # the compose service behind a front server (gunicorn), if any
+
+
+SERVICES = (
+    Service("echo", "ECHO_PORT", "echo", "stacklab-echo", "echo"),
+    Service("recho", "RECHO_PORT", "recho", "stacklab-recho", "echo"),
+    Service("echo_select", "ECHO_SELECT_PORT", "echo-select", "stacklab-echo-select", "echo"),
+)
+BY_NAME = {s.name: s for s in SERVICES}
+
+# Compose services that have no port of their own but are part of the stack (databases).
+BACKENDS: tuple[str, ...] = ()
+
+# Every long-running compose service (container) of the stack.
+CONTAINERS = tuple(sorted({s.container for s in SERVICES} | {s.app for s in SERVICES if s.app} | set(BACKENDS)))
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # "compose" or "vm"
+    address: str  # where the published ports answer
+    plan: dict[str, str] = field(repr=False)
+    vm_host: str = ""  # testinfra spec of the VM
+    secrets_dir: Path = ROOT / "secrets"
+    project: str = "stacklab"  # the compose project name
+
+    @property
+    def is_compose(self) -> bool:
+        return self.kind == "compose"
+
+    def port(self, key: str) -> int:
+        return port_plan.port(self.plan, key)
+
+    def container_name(self, compose_service: str) -> str:
+        return f"{self.project}-{compose_service}-1"
+
+    def inside(self, service: Service) -> str:
+        """The testinfra host spec to get inside the process that serves `service`."""
+        if self.is_compose:
+            return f"docker://{self.container_name(service.container)}"
+        return self.vm_host
+
+    def main_pid_command(self, service: Service) -> str:
+        """A shell command printing the pid of the service's main process, run inside (see `inside`)."""
+        if self.is_compose:
+            return "echo 1"  # every container runs its server as pid 1 (exec-form CMD, entrypoints exec)
+        return f"systemctl show --property MainPID --value {service.unit}"
+
+    def secret(self, name: str) -> str:
+        return (self.secrets_dir / name).read_text().strip()
+
+
+def load(kind: str | None = None) -> Target:
+    kind = kind or os.environ.get("STACKLAB_TARGET", "compose")
+    plan = port_plan.load(ROOT / "stack.env")
+    plan.update({key: os.environ[key] for key in plan if os.environ.get(key)})  # as compose: env beats stack.env
+    secrets_dir = Path(os.environ.get("STACKLAB_SECRETS_DIR") or ROOT / "secrets")
+    if kind == "compose":
+        return Target(
+            "compose",
+            "127.0.0.1",
+            plan,
+            secrets_dir=secrets_dir,
+            project=os.environ.get("COMPOSE_PROJECT_NAME", "stacklab"),
+        )
+    if kind == "vm":
+        address = os.environ.get("STACKLAB_VM_ADDRESS", "127.0.0.2")
+        return Target("vm", address, plan, vm_host=os.environ.get("STACKLAB_VM_HOST", ""), secrets_dir=secrets_dir)
+    raise ValueError(f"unknown target {kind!r}: use compose or vm")

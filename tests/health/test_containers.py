@@ -1,0 +1,38 @@
+"""Compose only: every container is healthy and locked down as docs/compose.md promises."""
+
+import pytest
+from target import CONTAINERS
+
+pytestmark = pytest.mark.container
+
+
+@pytest.fixture(params=CONTAINERS)
+def container(request, inspect) -> dict:
+    return inspect(request.param)
+
+
+def test_healthy(container):
+    health = container["State"].get("Health")
+    assert health, f"{container['Name']} has no healthcheck"
+    assert health["Status"] == "healthy", health["Log"][-1:] if health["Log"] else health
+
+
+def test_locked_down(container):
+    host = container["HostConfig"]
+    assert host["CapDrop"] == ["ALL"]
+    assert "no-new-privileges:true" in (host["SecurityOpt"] or [])
+    assert host["RestartPolicy"]["Name"] == "unless-stopped"
+    assert host["LogConfig"]["Type"] == "json-file", "logs go to stdout, collected by Docker"
+    assert not host["Privileged"]
+    user = container["Config"]["User"]
+    assert user and user.split(":")[0] not in ("0", "root"), f"image user {user!r}"
+
+
+def test_read_only_root_file_system(container):
+    assert container["HostConfig"]["ReadonlyRootfs"], f"{container['Name']} has a writable root file system"
+
+
+def test_ports_published_on_loopback_only(container):
+    for bindings in (container["HostConfig"]["PortBindings"] or {}).values():
+        for binding in bindings:
+            assert binding["HostIp"] == "127.0.0.1", f"{container['Name']} publishes on {binding['HostIp'] or '*'}"
