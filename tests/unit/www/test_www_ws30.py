@@ -177,3 +177,10 @@ def test_runs_as_python_module(start_server, docroot):
     port = free_port()
     start_server(["python", "-m", "stacklab_www.ws30", "--host", "127.0.0.1", "--port", str(port)], port, cwd=docroot)
     assert request(port, "/notes.txt")[1] == b"some notes\n"
+
+
+@pytest.mark.parametrize("target", [b"/nope", b"/%ff", b"/../x"])
+def test_head_of_an_error_has_no_body(ws30, target):
+    data = raw_exchange(ws30.port, b"HEAD " + target + b" HTTP/1.0\r\n\r\n")
+    assert data.partition(b"\r\n\r\n")[2] == b""
+    assert parse_response(data, method="HEAD")[0].status in (400, 404)

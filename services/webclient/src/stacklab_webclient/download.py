@@ -48,10 +48,11 @@ def download_all(
         target = dest / local_path(url, page_url)
         try:
             size = download(url, target, timeout)
-        except (FetchError, OSError) as exc:
-            report.failed.append((url, str(exc)))
+        except (FetchError, OSError) as exc:  # e.g. HTTP 404, or the destination is not writable
+            reason = str(exc) if isinstance(exc, FetchError) else f"{url}: cannot save to {target} ({exc})"
+            report.failed.append((url, reason))
             if on_failed:
-                on_failed(url, str(exc))
+                on_failed(url, reason)
             continue
         report.saved.append((url, target, size))
         if on_saved:

@@ -153,17 +153,22 @@ class HttpServer:
             self._workers.discard(threading.current_thread())
 
     def _respond(self, conn: socket.socket) -> tuple[str, Request | None, Response]:
+        """(request line for the log, the parsed request if any, the response to send)."""
         head = b""
         try:
             head = read_head(conn, self.args.timeout)
             request = parse_head(head)
-            return printable(request.line), request, self.handle(request)
         except HttpError as exc:
             first_line = (head or exc.received).split(b"\n", 1)[0].rstrip(b"\r")
-            return printable(first_line) or "-", None, text_response(exc.status, f"{exc.status} {exc.message}\n")
+            return printable(first_line) or "-", None, _error(exc)
+        try:
+            response = self.handle(request)
+        except HttpError as exc:
+            response = _error(exc)
         except Exception:  # a handler bug gets a 500, not a dead thread
             log("handler error: " + traceback.format_exc().replace("\n", " | "))
-            return printable(head.split(b"\n", 1)[0]), None, text_response(500, "500 internal server error\n")
+            response = text_response(500, "500 internal server error\n")
+        return printable(request.line), request, response
 
     def _send(self, conn: socket.socket, request: Request | None, response: Response) -> int:
         """Write the response; returns the number of body bytes sent (0 for HEAD)."""
@@ -182,6 +187,10 @@ class HttpServer:
                 return conn.sendfile(response.file)
         conn.sendall(head + response.body)
         return len(response.body)
+
+
+def _error(exc: HttpError) -> Response:
+    return text_response(exc.status, f"{exc.status} {exc.message}\n")
 
 
 def _linger_close(conn: socket.socket) -> None:
