@@ -1,0 +1,39 @@
+"""The app's settings, from the environment (systemd EnvironmentFile, compose env_file, or the shell)."""
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+DEFAULT_HISTORY_DB = "./wsgi-history.sqlite3"
+DEFAULT_HISTORY_MAX = 100
+
+
+@dataclass(frozen=True)
+class Settings:
+    history_db: Path  # WSGI_HISTORY_DB: the SQLite file every worker shares
+    history_max: int  # WSGI_HISTORY_MAX: how many of the newest messages are kept
+    secret_key: bytes | None  # WSGI_SECRET_KEY or WSGI_SECRET_KEY_FILE; None: a key kept in the history database
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] = os.environ) -> "Settings":
+        history_max = env.get("WSGI_HISTORY_MAX", str(DEFAULT_HISTORY_MAX)).strip()
+        if not (history_max.isascii() and history_max.isdigit()) or int(history_max) < 1:
+            raise ValueError(f"WSGI_HISTORY_MAX must be a whole number of at least 1, not {history_max!r}")
+        return cls(
+            history_db=Path(env.get("WSGI_HISTORY_DB") or DEFAULT_HISTORY_DB),
+            history_max=int(history_max),
+            secret_key=_secret(env, "WSGI_SECRET_KEY"),
+        )
+
+
+def _secret(env: Mapping[str, str], name: str) -> bytes | None:
+    """A secret from env NAME, or from the file named by NAME_FILE (compose and systemd secrets)."""
+    if value := env.get(name):
+        return value.encode()
+    if path := env.get(f"{name}_FILE"):
+        value = Path(path).read_text(encoding="utf-8").strip()
+        if not value:
+            raise ValueError(f"{name}_FILE names an empty file: {path}")
+        return value.encode()
+    return None
