@@ -9,6 +9,7 @@ import atexit
 import os
 import shutil
 import tempfile
+from pathlib import Path
 
 import django
 import pytest
@@ -36,3 +37,38 @@ def django_test_database():
     yield
     runner.teardown_databases(old_config)
     runner.teardown_test_environment()
+
+
+@pytest.fixture(scope="session")
+def make_app_env():
+    """make_app_env(dir) -> the environment for a stacklab-django process a test starts: DEBUG off, plain http,
+    data (SQLite, static files) under dir.
+
+    The test process's DJANGO_* and DATABASE_URL are replaced, so a subprocess sees only what the test sets.
+    """
+
+    def make(data_dir: Path) -> dict[str, str]:
+        inherited = {
+            key: value
+            for key, value in os.environ.items()
+            if not key.startswith("DJANGO_") and key not in ("DATABASE_URL", "TEST_DATABASE_URL")
+        }
+        return {
+            **inherited,
+            "PYTHONUNBUFFERED": "1",
+            "DJANGO_SECRET_KEY": "test-only-key-" + "y" * 50,
+            "DJANGO_DEBUG": "0",
+            "DJANGO_HTTPS": "0",
+            "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+            "DJANGO_DATA_DIR": str(data_dir),
+            "DJANGO_SQLITE_PATH": str(data_dir / "db.sqlite3"),
+            "DJANGO_STATIC_ROOT": str(data_dir / "static"),
+            "DATABASE_URL": "",  # start_server merges os.environ: an empty value means SQLite
+        }
+
+    return make
+
+
+@pytest.fixture
+def app_env(make_app_env, tmp_path):
+    return make_app_env(tmp_path)

@@ -98,5 +98,5 @@ class HealthzTests(TestCase):
         # A container probe says Host: 127.0.0.1:8000, which ALLOWED_HOSTS (here only "testserver") refuses elsewhere.
         response = self.client.get("/healthz", headers={"host": "127.0.0.1:8000"})
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(response.content, b"ok\n")
+        self.assertEqual(response.content, b"ok")
         self.assertEqual(self.client.get("/books/", headers={"host": "127.0.0.1:8000"}).status_code, 400)

@@ -25,5 +25,5 @@ class HealthzMiddleware:
             Book.objects.exists()  # the schema this app needs, not just a connection
         except DatabaseError as exc:
             log.error("healthz: database check failed: %s", exc)
-            return HttpResponse("database unavailable\n", status=503, content_type="text/plain")
-        return HttpResponse("ok\n", content_type="text/plain")
+            return HttpResponse("database unavailable", status=503, content_type="text/plain")
+        return HttpResponse("ok", content_type="text/plain")

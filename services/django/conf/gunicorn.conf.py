@@ -1,0 +1,19 @@
+"""gunicorn settings for the Django app, the same in a container and under systemd: `gunicorn -c gunicorn.conf.py`.
+
+Env: GUNICORN_BIND (default 127.0.0.1:8000; nginx is the public front; several addresses comma-separated, or
+unix:/run/stacklab-django/gunicorn.sock), WEB_CONCURRENCY (workers, default 2).
+The app itself reads DJANGO_* and DATABASE_URL (services/django/README.md).
+"""
+
+import os
+
+wsgi_app = "stacklab_django.wsgi:application"
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+graceful_timeout = 10
+control_socket_disable = True  # gunicornc is not used; the socket would live in $HOME, shared by every instance
+
+# Server events and the access log both go to stdout, one line each (docker logs, journald); Django's own log
+# goes to stdout too (LOGGING in settings.py).
+_stdout = {"level": "INFO", "handlers": ["console"], "propagate": False}
+logconfig_dict = {"loggers": {"gunicorn.error": _stdout, "gunicorn.access": _stdout}}
