@@ -192,7 +192,7 @@ def build(c: Connection, force: bool) -> tuple[str, Path]:
 
 
 @task
-def deploy(c, keep=5, force=False, target=None):
+def deploy(c, keep=5, force=False, target=None, gate_seconds=GATE_SECONDS):
     """Build, upload, install offline, migrate, switch, reload, health-gate (rolls back on failure)."""
     with guarded(c):
         started = time.monotonic()
@@ -220,7 +220,7 @@ def deploy(c, keep=5, force=False, target=None):
         tool(c, f"activate {name}")
         say(f"switched current to {name}; reloading")
         reloaded = tool(c, "reload", warn=True)
-        failing = gate(c, address) if reloaded.ok else [("reload", False, reloaded.stderr.strip())]
+        failing = gate(c, address, gate_seconds) if reloaded.ok else [("reload", False, reloaded.stderr.strip())]
         if failing:
             say(f"health gate failed: {describe(failing)}; switching back to {old}")
             tool(c, f"activate {old}")

@@ -1,0 +1,35 @@
+"""Helpers of the deploy tests (imported by test modules and conftest; tests/deploy is on sys.path)."""
+
+import http.client
+import os
+import re
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[2]
+HOST = os.environ.get("STACKLAB_DEPLOY_HOST", "")
+SSH_CONFIG = os.environ.get("STACKLAB_SSH_CONFIG", str(REPO / "hosting" / "cache" / "ssh" / "config"))
+TARGET = os.environ.get("STACKLAB_TARGET", "127.0.0.2")
+MARK_HEADER = "X-Stacklab-Build"
+
+
+def served_marker(port: int, path: str = "/") -> str:
+    """The marker of the build that answers on TARGET:port now."""
+    conn = http.client.HTTPConnection(TARGET, port, timeout=10)
+    try:
+        conn.request("GET", path)
+        response = conn.getresponse()
+        response.read()
+        return response.getheader(MARK_HEADER, "")
+    finally:
+        conn.close()
+
+
+def deployed_name(output: str) -> str:
+    match = re.search(r"deployed (\S+) to ", output)
+    assert match, f"no 'deployed NAME' line in:\n{output}"
+    return match.group(1)
+
+
+def release_lines(output: str) -> dict[str, str]:
+    """`fab releases` output -> {name: mark} (mark '*' current, '-' previous, ' ' other)."""
+    return {line[2:].split()[0]: line[0] for line in output.splitlines() if len(line) > 2 and line[1] == " "}

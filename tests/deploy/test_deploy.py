@@ -1,0 +1,178 @@
+"""`fab deploy`, `rollback`, `releases`, `status` against a real stand-in provisioned by Ansible (scripts/test-deploy).
+
+The tests run in file order and share the host: a first good release A, then B under load, then broken releases
+that must leave B serving, then a rollback to A. Every release is built from a clone of this checkout's HEAD whose
+web apps add `X-Stacklab-Build: <marker>` to their responses, so the test sees which build answers.
+"""
+
+import shlex
+import subprocess
+
+import pytest
+from support import HOST, REPO, SSH_CONFIG, TARGET, deployed_name, release_lines, served_marker
+
+pytestmark = pytest.mark.timeout(900)
+
+state: dict[str, str] = {}  # what the earlier tests deployed: name_a, marker_a, name_b, marker_b
+
+
+def assert_serving(plan, marker: str) -> None:
+    for key, path in (("FLASK_PORT", "/"), ("DJANGO_PORT", "/accounts/login/"), ("WSGI_PORT", "/")):
+        assert served_marker(int(plan[key]), path) == marker, f"{key} {path} does not serve build {marker}"
+
+
+def assert_no_failed_request(load) -> None:
+    summary = load.summary()
+    print(f"load over {load.seconds:.1f} s: {summary}")
+    assert load.failures == [], f"requests failed during the deploy: {load.failures[:10]}"
+    for name, tally in summary.items():
+        assert tally["ok"] >= 20, f"{name}: only {tally['ok']} requests made it: the load was not steady"
+
+
+def books(on_host) -> int:
+    code = "from stacklab_django.books.models import Book; print(Book.objects.count())"
+    return int(on_host(f"sudo stacklab-release manage shell -c {shlex.quote(code)}").split()[-1])
+
+
+# ---------------------------------------------------------------- refusals that touch nothing
+
+
+def test_refuses_a_dirty_work_tree(fab, source):
+    path, _marker = source()
+    (path / "services/flask/src/stacklab_flask/wsgi.py").write_text("# uncommitted\n", "utf-8")
+    before = fab("releases").stdout
+    result = fab("deploy", source=path)
+    assert result.returncode == 1
+    assert "uncommitted change" in result.stderr and "--force" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert fab("releases").stdout == before
+
+
+def test_unreachable_host_is_one_clear_line(fab, tmp_path):
+    config = tmp_path / "ssh_config"
+    config.write_text("Host nowhere\n  HostName 127.0.0.1\n  Port 1\n  User deploy\n")
+    result = fab("releases", host="nowhere", ssh_config=str(config))
+    assert result.returncode == 1
+    assert "unreachable" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_wrong_key_is_one_clear_line(fab, tmp_path):
+    key = tmp_path / "wrong_key"
+    subprocess.run(["ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-f", str(key)], check=True)
+    with open(SSH_CONFIG) as f:
+        lines = f.read().split("\n")
+    config = tmp_path / "ssh_config"
+    config.write_text("\n".join(f"  IdentityFile {key}" if "IdentityFile" in line else line for line in lines))
+    result = fab("releases", host=HOST, ssh_config=str(config))
+    assert result.returncode == 1
+    assert "login refused" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_never_provisioned_host_is_named_so(fab):
+    standin = [str(REPO / "hosting" / "standin")]
+    subprocess.run([*standin, "up", "stacklab-bare", "--ssh-port", "2299", "--publish", "none"], check=True)
+    try:
+        result = fab("deploy", host="stacklab-bare", ssh_config=SSH_CONFIG)
+    finally:
+        subprocess.run([*standin, "down", "stacklab-bare"], check=True)
+    assert result.returncode == 1
+    assert "never provisioned" in result.stderr and "provision" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+# ---------------------------------------------------------------- good releases
+
+
+def test_deploy_serves_the_new_release(fab, source, plan):
+    path, marker = source()
+    result = fab("deploy", source=path)
+    assert result.returncode == 0, result.stderr
+    state["name_a"], state["marker_a"] = deployed_name(result.stdout), marker
+    assert_serving(plan, marker)
+    listed = release_lines(fab("releases").stdout)
+    assert listed[state["name_a"]] == "*"
+
+
+def test_deploy_under_load_fails_no_request(fab, source, plan, load):
+    assert state, "needs test_deploy_serves_the_new_release"
+    path, marker = source()
+    with load:
+        result = fab("deploy", "--keep", "3", source=path)
+    assert result.returncode == 0, result.stderr
+    state["name_b"], state["marker_b"] = deployed_name(result.stdout), marker
+    assert_no_failed_request(load)
+    seen = load.tallies["flask bookshop"].headers
+    assert set(seen) == {state["marker_a"], marker}, f"the load saw builds {seen}: not the old one then the new one"
+    assert_serving(plan, marker)
+    listed = release_lines(fab("releases").stdout)
+    assert listed[state["name_b"]] == "*" and listed[state["name_a"]] == "-"
+    assert len(listed) <= 3, f"--keep 3 left {len(listed)} releases"
+
+
+# ---------------------------------------------------------------- broken releases leave the old one serving
+
+
+def test_release_that_cannot_start_is_rejected_before_the_switch(fab, source, plan, load):
+    assert "name_b" in state, "needs test_deploy_under_load_fails_no_request"
+    path, _marker = source("cannot-start")
+    with load:
+        result = fab("deploy", source=path)
+    assert result.returncode == 1
+    assert "cannot start" in result.stderr and f"{state['name_b']} is still serving" in result.stderr
+    assert "Traceback (most recent call last)" not in result.stderr.split("tests/deploy: cannot start")[-1]
+    assert_no_failed_request(load)
+    assert_serving(plan, state["marker_b"])
+    assert release_lines(fab("releases").stdout)[state["name_b"]] == "*"
+
+
+def test_failing_migration_is_rejected_and_loses_no_data(fab, source, plan, load, on_host):
+    assert "name_b" in state, "needs test_deploy_under_load_fails_no_request"
+    before = books(on_host)
+    assert before > 0, "the stand-in's bookshop has no books to lose"
+    path, _marker = source("bad-migration")
+    with load:
+        result = fab("deploy", source=path)
+    assert result.returncode == 1
+    assert "migrations failed" in result.stderr and "this migration fails on purpose" in result.stderr
+    assert_no_failed_request(load)
+    assert books(on_host) == before
+    assert_serving(plan, state["marker_b"])
+    listed = release_lines(fab("releases").stdout)
+    assert listed[state["name_b"]] == "*" and len(listed) <= 3
+
+
+def test_unhealthy_release_is_switched_back(fab, source, plan):
+    assert "name_b" in state, "needs test_deploy_under_load_fails_no_request"
+    path, _marker = source("unhealthy")
+    result = fab("deploy", "--gate-seconds", "8", source=path)
+    assert result.returncode == 1
+    assert f"rolled back to {state['name_b']} (healthy again)" in result.stderr
+    assert "flask" in result.stderr  # the failing check is named
+    assert_serving(plan, state["marker_b"])
+    listed = release_lines(fab("releases").stdout)
+    assert listed[state["name_b"]] == "*" and listed[state["name_a"]] == "-"
+
+
+# ---------------------------------------------------------------- rollback and status
+
+
+def test_rollback_restores_the_previous_release(fab, plan):
+    assert "name_b" in state, "needs test_deploy_under_load_fails_no_request"
+    result = fab("rollback")
+    assert result.returncode == 0, result.stderr
+    assert_serving(plan, state["marker_a"])
+    listed = release_lines(fab("releases").stdout)
+    assert listed[state["name_a"]] == "*" and listed[state["name_b"]] == "-"
+
+
+def test_status_reports_every_service_healthy(fab, plan):
+    from stacklab_lab.checks import CHECKS
+
+    result = fab("status")
+    assert result.returncode == 0, result.stdout + result.stderr
+    rows = {line.split()[0]: line.split()[1] for line in result.stdout.splitlines()[1:] if line.strip()}
+    for name in CHECKS:
+        assert rows.get(name) == "ok", f"{name}: {rows.get(name)!r} in\n{result.stdout}"
+    units = [name for name in rows if name.startswith("stacklab-")]
+    assert len(units) >= 8 and all(rows[u] == "ok" for u in units), result.stdout
+    assert TARGET  # the checks ran against the stand-in's published address
