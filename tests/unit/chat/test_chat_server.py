@@ -2,6 +2,7 @@
 
 import signal
 import socket
+import subprocess
 import sys
 import threading
 import time
@@ -9,7 +10,7 @@ import time
 import pytest
 
 from tests.unit.chat.conftest import PREFIX, Peer
-from tests.unit.conftest import free_port
+from tests.unit.conftest import BIN, free_port
 
 
 def test_message_reaches_every_client_sender_included_with_the_senders_tuple(start_chat):
@@ -210,3 +211,18 @@ def test_runs_whatever_stdin_is(start_server, stdin):
 def _say_many(peer: Peer, count: int) -> None:
     for i in range(count):
         peer.say(f"message {i}".encode())
+
+
+def test_port_in_use_is_one_clear_error():
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(BIN / "stacklab-chat-server"), "--host", "127.0.0.1", "--port", str(port)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    assert result.returncode == 1
+    assert f"chat_server cannot listen on 127.0.0.1 port {port}: Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr

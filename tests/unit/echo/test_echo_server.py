@@ -1,6 +1,7 @@
 """One-shot echo server (course §1.1, checks §2 item 1) and its client, on 127.0.0.1."""
 
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -199,3 +200,19 @@ def _client(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run(
         [str(BIN / "stacklab-echo-client"), *args], input=stdin, capture_output=True, text=True, timeout=20
     )
+
+
+@pytest.mark.parametrize("script", ["stacklab-echo-server", "stacklab-recho-server", "stacklab-echo-select"])
+def test_port_in_use_is_one_clear_error(script):
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(BIN / script), "--host", "127.0.0.1", "--port", str(port)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    assert result.returncode == 1
+    assert f"cannot listen on 127.0.0.1 port {port}: Address already in use" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -202,7 +202,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(p, argv)
     fd_limit = raise_fd_limit()
     handle_signals()
-    with listen(args.host, args.port) as listener:
+    with listen("chat_server", args.host, args.port) as listener:
         log(f"chat_server listening on port {args.port} (open-file limit {fd_limit})")
         try:
             ChatServer(listener, args.prefix.encode(), args.max_line, args.max_output).run(args.heartbeat)

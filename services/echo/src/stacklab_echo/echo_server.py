@@ -10,6 +10,7 @@ import time
 
 from stacklab_echo.runtime import Shutdown, env_number, handle_signals, listen, log, parse, parser, peer, printable
 
+NEWLINE = b"\r\n"  # stripped from the end of logged data, as the course printed it
 RECV_SIZE = 1024  # the course's single recv: longer messages are truncated, by design
 MAX_HANDLERS = 512  # connections served at once; beyond this a new connection is closed unanswered
 DRAIN_LIMIT = 1 << 20  # bytes of unread input swallowed before closing, see _close_gently
@@ -26,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(p, argv)
     prefix = args.prefix.encode() + b": "
     handle_signals()
-    with listen(args.host, args.port) as server:
+    with listen("echo_server", args.host, args.port) as server:
         log(f"echo_server listening on port {args.port}")
         slots = threading.BoundedSemaphore(MAX_HANDLERS)
         try:
@@ -56,7 +57,7 @@ def _serve(conn: socket.socket, addr: tuple, prefix: bytes, timeout: float, slot
                 data = conn.recv(RECV_SIZE)
                 if data:
                     conn.sendall(prefix + data)
-                log(f"from {addr!r}: {printable(data)}")
+                log(f"from {addr!r}: {printable(data.rstrip(NEWLINE))}")
                 _close_gently(conn)
             except TimeoutError:
                 log(f"from {addr!r}: nothing received within {timeout:g} s, closing")

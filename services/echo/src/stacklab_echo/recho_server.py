@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(p, argv)
     prefix = args.prefix.encode() + b": "
     handle_signals()
-    with listen(args.host, args.port) as server:
+    with listen("recho_server", args.host, args.port) as server:
         log(f"recho_server listening on port {args.port}")
         try:
             while True:

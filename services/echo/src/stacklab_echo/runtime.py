@@ -64,14 +64,18 @@ def parse(p: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namesp
     return args
 
 
-def listen(host: str, port: int) -> socket.socket:
+def listen(name: str, host: str, port: int) -> socket.socket:
     """A listening TCP socket with SO_REUSEADDR (restarts do not wait for TIME_WAIT).
 
     The backlog is the system maximum rather than the course's 5: recho's waiting clients and bursts of
     connects to the select server queue in the kernel instead of being dropped.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    return socket.create_server((host, port), family=family, backlog=socket.SOMAXCONN)
+    try:
+        return socket.create_server((host, port), family=family, backlog=socket.SOMAXCONN)
+    except OSError as exc:  # port taken, bad address: one clear line, not a traceback
+        print(f"{name} cannot listen on {host} port {port}: {exc.strerror or exc}", file=sys.stderr, flush=True)
+        raise SystemExit(1) from None
 
 
 def peer(addr: tuple) -> tuple:

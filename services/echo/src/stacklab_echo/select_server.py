@@ -26,6 +26,7 @@ from stacklab_echo.runtime import (
     raise_fd_limit,
 )
 
+NEWLINE = b"\r\n"  # stripped from the end of logged data, as the course printed it
 RECV_SIZE = 1024  # the course's bufsize; each chunk is echoed with its own prefix
 OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
 
@@ -105,7 +106,7 @@ class SelectEchoServer:
             self._close(client, f" ({exc.strerror or exc})")
             return
         if data:
-            log(f"{client.addr!r}: {printable(data)}")
+            log(f"{client.addr!r}: {printable(data.rstrip(NEWLINE))}")
             client.out += self.prefix + data
         else:
             client.reading = False
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parse(p, argv)
     fd_limit = raise_fd_limit()
     handle_signals()
-    with listen(args.host, args.port) as listener:
+    with listen("echo_server", args.host, args.port) as listener:
         log(f"echo_server listening on port {args.port} (select; open-file limit {fd_limit})")
         try:
             SelectEchoServer(listener, args.prefix.encode() + b": ", args.max_output).run(args.heartbeat)
