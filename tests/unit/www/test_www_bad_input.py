@@ -110,3 +110,11 @@ def test_many_clients_at_once(start_www, name):
     for thread in threads:
         thread.join(15)
     assert statuses == [200] * 20
+
+
+@pytest.mark.parametrize("name", SERVERS)
+def test_connect_and_close_without_a_request(start_www, name):
+    server = start_www(name)
+    for _ in range(10):
+        socket.create_connection(("127.0.0.1", server.port)).close()
+    assert_serves(server)

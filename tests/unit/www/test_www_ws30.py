@@ -2,6 +2,7 @@
 
 import datetime
 import re
+import shutil
 import subprocess
 
 import pytest
@@ -184,3 +185,12 @@ def test_head_of_an_error_has_no_body(ws30, target):
     data = raw_exchange(ws30.port, b"HEAD " + target + b" HTTP/1.0\r\n\r\n")
     assert data.partition(b"\r\n\r\n")[2] == b""
     assert parse_response(data, method="HEAD")[0].status in (400, 404)
+
+
+def test_healthz_checks_the_document_root(start_www, docroot):
+    server = start_www("ws30", "--root", str(docroot))
+    assert request(server.port, "/healthz")[1] == b"ok\n"
+    shutil.rmtree(docroot)
+    response, body = request(server.port, "/healthz")
+    assert response.status == 503
+    assert b"document root unreadable" in body

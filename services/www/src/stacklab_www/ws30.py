@@ -24,6 +24,7 @@ from .wire import HttpError, Request
 DEMO_ROOT = Path(__file__).parent / "docroot"
 KNOWN_METHODS = {"POST", "PUT", "DELETE", "PATCH", "OPTIONS", "TRACE", "CONNECT"}
 REASONS = {200: "Okay", 301: "Moved"}  # the course's own reason phrases; clients ignore the phrase
+HEALTH_PATH = "/healthz"  # answered before the file system, like date.html
 
 
 class Ws30:
@@ -39,11 +40,21 @@ class Ws30:
             return text_response(501, f"{request.method} not implemented\n")
         raw_path = request_path(request.target)
         path = decode_path(raw_path)
+        if path == HEALTH_PATH:
+            return self.health()
         if path.endswith("date.html"):  # as in the course: any such path, checked before the file system
             return text_response(200, f"{self.prefix}: {datetime.datetime.now()}\n")
         if self.scripts and (script := self.scripts.find(path)):
             return self.scripts.run(script, path)
         return serve(self.root, path, raw_path)
+
+    def health(self) -> Response:
+        """200 when the document root can be listed, 503 otherwise (for Docker and systemd health checks)."""
+        try:
+            os.listdir(self.root)
+        except OSError as exc:
+            return text_response(503, f"document root unreadable: {exc.strerror}\n")
+        return text_response(200, "ok\n")
 
 
 def request_path(target: str) -> str:
