@@ -226,3 +226,34 @@ def test_port_in_use_is_one_clear_error():
     assert result.returncode == 1
     assert f"chat_server cannot listen on 127.0.0.1 port {port}: Address already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_extras_are_off_by_default(start_chat):
+    server = start_chat()
+    with Peer(server.port) as a:
+        with Peer(server.port) as b:
+            b.say(b"/nick bob")  # just a message in the course's protocol
+            assert a.line() == b.tag(b"/nick bob")  # no `joined` notice came first
+        server.wait_for_log(f"closed connection from {b.addr!r}")
+        assert a.silent_for(0.3)  # no `left` notice either
+
+
+def test_extras_announce_joins_leaves_and_nicks(start_chat):
+    server = start_chat(CHAT_EXTRAS="1")
+    server.wait_for_log("closed connection from")  # the fixture's port probe has come and gone
+    with Peer(server.port) as a:
+        assert a.line() == f"{PREFIX} {a.addr!r} joined\n".encode()
+        b = Peer(server.port)
+        assert a.line() == f"{PREFIX} {b.addr!r} joined\n".encode()
+        assert b.line() == f"{PREFIX} {b.addr!r} joined\n".encode()
+        b.say(b"/nick bob")
+        b.say(b"hi")
+        for peer in (a, b):
+            assert peer.lines(2) == [
+                f"{PREFIX} {b.addr!r} is now known as bob\n".encode(),
+                f"{PREFIX} bob {b.addr!r}: hi\n".encode(),
+            ]
+        b.say(b"/nick two words")
+        assert b.line() == b"error: a nick is 1 to 32 printable characters without spaces\n"
+        b.close()
+        assert a.line() == f"{PREFIX} {b.addr!r} left\n".encode()

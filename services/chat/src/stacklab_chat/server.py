@@ -8,6 +8,7 @@ slow client stall everyone), resets never crash the server, stdin is never read,
 
 import datetime
 import errno
+import os
 import selectors
 import socket
 
@@ -25,6 +26,8 @@ from stacklab_chat.runtime import (
 )
 
 RECV_SIZE = 65536
+NICK_COMMAND = b"/nick "
+NICK_MAX = 32
 OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
 
 
@@ -43,9 +46,12 @@ class Client:
 
 
 class ChatServer:
-    def __init__(self, listener: socket.socket, prefix: bytes, max_line: int, max_output: int):
+    def __init__(self, listener: socket.socket, prefix: bytes, max_line: int, max_output: int, extras: bool = False):
         self.listener = listener
         self.prefix = prefix
+        self.extras = extras  # join/leave notices and /nick: off by default, the course's protocol has neither
+        self.notices: list[bytes] = []  # notices wait until the message being delivered reached everyone
+        self.broadcasting = False
         self.max_line = max_line
         self.max_output = max_output
         self.selector = selectors.DefaultSelector()
@@ -71,13 +77,14 @@ class ChatServer:
                     if mask & selectors.EVENT_WRITE and client.sock is not None:
                         self._flush(client)
                 # Flushing once per round batches the messages of many senders into one send per client.
-                for client in list(self.pending):
+                while self.pending:  # a flush may drop a client, whose `left` notice makes more pending
+                    client, _ = self.pending.popitem()
                     if client.sock is not None:
                         self._flush(client)
-                self.pending.clear()
-        finally:
+        finally:  # also reached from a signal in the middle of _close: sock may already be None
             for client in self.clients:
-                client.sock.close()
+                if client.sock is not None:
+                    client.sock.close()
             self.selector.close()
 
     def _accept(self) -> None:
@@ -99,6 +106,7 @@ class ChatServer:
             self.selector.register(sock, selectors.EVENT_READ, client)
             self.clients[client] = None
             log(f"accepted connection from {client.addr!r}")
+            self._notice(client, b"joined")
 
     def _accept_again(self) -> None:
         if not self.accepting:
@@ -126,6 +134,8 @@ class ChatServer:
                 client.refusing = False
             elif len(line) > self.max_line:
                 self._refuse(client)
+            elif self.extras and line.startswith(NICK_COMMAND):
+                self._nick(client, line.removeprefix(NICK_COMMAND).strip())
             elif line:
                 log(f"{client.addr!r}: {printable(line)}")
                 self._broadcast(client.tag + line + b"\n")
@@ -135,14 +145,38 @@ class ChatServer:
                 client.refusing = True
             client.inbuf.clear()
 
+    def _nick(self, client: Client, name: bytes) -> None:
+        if not _valid_nick(name):
+            self._send(client, f"error: a nick is 1 to {NICK_MAX} printable characters without spaces\n".encode())
+            return
+        client.tag = self.prefix + b" " + name + b" " + repr(client.addr).encode() + b": "
+        log(f"{client.addr!r}: now known as {printable(name)}")
+        self._notice(client, b"is now known as " + name)
+
+    def _notice(self, client: Client, event: bytes) -> None:
+        if self.extras:
+            self.notices.append(self.prefix + b" " + repr(client.addr).encode() + b" " + event + b"\n")
+            if not self.broadcasting:
+                self._announce()
+
+    def _announce(self) -> None:
+        while self.notices:
+            self._broadcast(self.notices.pop(0))
+
     def _refuse(self, client: Client) -> None:
         log(f"{client.addr!r}: line longer than {self.max_line} bytes refused")
         self._send(client, f"error: line longer than {self.max_line} bytes refused\n".encode())
 
     def _broadcast(self, message: bytes) -> None:
-        for client in list(self.clients):
-            if client.sock is not None:
-                self._send(client, message)
+        """Everyone gets `message` before anything else, so all clients see one order (a drop's notice waits)."""
+        self.broadcasting = True
+        try:
+            for client in list(self.clients):
+                if client.sock is not None:
+                    self._send(client, message)
+        finally:
+            self.broadcasting = False
+        self._announce()
 
     def _send(self, client: Client, data: bytes) -> None:
         client.out += data
@@ -176,7 +210,16 @@ class ChatServer:
         client.sock = None
         del self.clients[client]
         log(f"closed connection from {client.addr!r}{reason}")
+        self._notice(client, b"left")
         self._accept_again()
+
+
+def _valid_nick(name: bytes) -> bool:
+    try:
+        text = name.decode()
+    except UnicodeDecodeError:
+        return False
+    return 0 < len(text) <= NICK_MAX and text.isprintable() and " " not in text
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,13 +242,20 @@ def main(argv: list[str] | None = None) -> int:
         default=int(env_number("CHAT_MAX_OUTPUT", 1 << 20)),
         help="unread bytes a client may owe before it is dropped (env CHAT_MAX_OUTPUT, default 1 MiB)",
     )
+    p.add_argument(
+        "--extras",
+        action="store_true",
+        default=os.environ.get("CHAT_EXTRAS", "") not in ("", "0"),
+        help="announce joins and leaves, accept `/nick NAME` (env CHAT_EXTRAS=1; off: the course's protocol)",
+    )
     args = parse(p, argv)
     fd_limit = raise_fd_limit()
     handle_signals()
     with listen("chat_server", args.host, args.port) as listener:
         log(f"chat_server listening on port {args.port} (open-file limit {fd_limit})")
         try:
-            ChatServer(listener, args.prefix.encode(), args.max_line, args.max_output).run(args.heartbeat)
+            server = ChatServer(listener, args.prefix.encode(), args.max_line, args.max_output, args.extras)
+            server.run(args.heartbeat)
         except Shutdown:
             log("chat_server shutting down")
     return 0
