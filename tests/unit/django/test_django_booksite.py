@@ -3,7 +3,7 @@
 import re
 
 from django.contrib.auth.models import User
-from django.test import RequestFactory, TestCase
+from django.test import Client, RequestFactory, TestCase, override_settings
 from django.views.defaults import server_error
 
 FIVE_ISBNS = ["978-1904811848", "978-0521725965", "978-1430230038", "978-0-596-00797-3", "978-0201616224"]
@@ -100,3 +100,10 @@ class HealthzTests(TestCase):
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response.content, b"ok")
         self.assertEqual(self.client.get("/books/", headers={"host": "127.0.0.1:8000"}).status_code, 400)
+
+    @override_settings(SECURE_SSL_REDIRECT=True)
+    def test_ok_over_plain_http_when_https_is_on(self):
+        # Probes speak plain http to gunicorn; every other page redirects to https.
+        client = Client()  # a new handler reads the overridden setting
+        self.assertEqual(client.get("/healthz").status_code, 200)
+        self.assertRedirects(client.get("/books/"), "https://testserver/books/", 301, fetch_redirect_response=False)
