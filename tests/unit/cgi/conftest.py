@@ -92,7 +92,11 @@ def cgi_venv() -> Iterator[Path]:
 
 
 def render_site(**variables) -> str:
-    return jinja2.Template(TEMPLATE.read_text(), undefined=jinja2.StrictUndefined).render(**variables)
+    """Render as Ansible's template module (and scripts/render-conf) do: trim_blocks, keep the last newline."""
+    environment = jinja2.Environment(  # noqa: S701 (server configuration, not HTML)
+        undefined=jinja2.StrictUndefined, trim_blocks=True, keep_trailing_newline=True
+    )
+    return environment.from_string(TEMPLATE.read_text()).render(**variables)
 
 
 def httpd_conf(root: Path, site: Path) -> str:

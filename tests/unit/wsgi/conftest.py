@@ -78,7 +78,11 @@ def start_gunicorn(start_server, history_db):
 
 
 def render_nginx_site(**variables) -> str:
-    return jinja2.Template(NGINX_TEMPLATE.read_text(), undefined=jinja2.StrictUndefined).render(**variables)
+    """Render as Ansible's template module (and scripts/render-conf) do: trim_blocks, keep the last newline."""
+    environment = jinja2.Environment(  # noqa: S701 (server configuration, not HTML)
+        undefined=jinja2.StrictUndefined, trim_blocks=True, keep_trailing_newline=True
+    )
+    return environment.from_string(NGINX_TEMPLATE.read_text()).render(**variables)
 
 
 def nginx_conf(root: Path, site: Path) -> str:
