@@ -174,7 +174,15 @@ def build(c: Connection, force: bool) -> tuple[str, Path]:
     out = REPO / "build" / "releases" / name
     wheelhouse = out / "wheelhouse"
     shutil.rmtree(out, ignore_errors=True)
-    subprocess.run([REPO / "scripts" / "wheelhouse", wheelhouse, pyver], cwd=REPO, check=True, stdout=subprocess.PIPE)
+    # scripts/wheelhouse wants the machine's python3 with pip: not the venv's that `uv run fab` puts first on PATH.
+    venv_bin = str(Path(sys.executable).parent)
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != venv_bin)
+    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"} | {"PATH": path}
+    argv = [str(REPO / "scripts" / "wheelhouse"), str(wheelhouse), pyver]
+    proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    if proc.returncode != 0:
+        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-10:])
+        raise DeployError(f"building the release failed (scripts/wheelhouse, exit {proc.returncode}):\n{tail}")
     version = git("describe", "--always", "--dirty", "--tags")
     (wheelhouse / "RELEASE").write_text(
         f"STACKLAB_GIT_SHA={sha}\nSTACKLAB_VERSION={version}\nSTACKLAB_BUILT={datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}\n"
