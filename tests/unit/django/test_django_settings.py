@@ -74,6 +74,25 @@ def test_a_bad_boolean_is_a_clear_error(app_env):
     assert "DJANGO_DEBUG='maybe' is not a boolean" in result.stderr
 
 
+def test_runs_as_a_module_too(app_env):
+    # systemd units start it as `python -m stacklab_django.manage`.
+    result = subprocess.run(
+        [sys.executable, "-m", "stacklab_django.manage", "check"],
+        env=app_env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "no issues" in result.stdout
+
+
+def test_an_unusable_sqlite_directory_is_a_clear_error(app_env):
+    result = manage({**app_env, "DJANGO_SQLITE_PATH": "/proc/no/such/dir/db.sqlite3"}, "check")
+    assert result.returncode != 0
+    assert "cannot create /proc/no/such/dir for SQLite" in result.stderr
+
+
 def test_env_bool(monkeypatch):
     for raw, expected in [("1", True), ("On", True), ("yes", True), ("0", False), ("false", False), ("", False)]:
         monkeypatch.setenv("X_FLAG", raw)

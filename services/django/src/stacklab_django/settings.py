@@ -82,7 +82,12 @@ if DATABASE_URL:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 else:
     SQLITE_PATH = Path(os.environ.get("DJANGO_SQLITE_PATH") or DATA_DIR / "db.sqlite3")
-    SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        SQLITE_PATH.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ImproperlyConfigured(
+            f"cannot create {SQLITE_PATH.parent} for SQLite ({exc.strerror}): set DJANGO_DATA_DIR or DJANGO_SQLITE_PATH"
+        ) from None
     DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
