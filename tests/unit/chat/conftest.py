@@ -1,13 +1,16 @@
 """Client-side helpers for the chat tests: real sockets on 127.0.0.1, newline framing, every wait bounded."""
 
+import os
 import resource
+import selectors
 import socket
 import struct
+import subprocess
 import time
 
 import pytest
 
-from tests.unit.conftest import free_port
+from tests.unit.conftest import BIN, free_port
 
 PREFIX = "tester"  # not the default: proves the server reads ECHO_PREFIX
 
@@ -102,3 +105,54 @@ def ensure_fd_limit(needed: int) -> None:
         pytest.skip(f"hard open-file limit {hard} < {needed}")
     if soft < needed:
         resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+class ChatProcess:
+    """stacklab-chat with stdin, stdout and stderr as pipes; output read with deadlines."""
+
+    def __init__(self, port: int):
+        self.proc = subprocess.Popen(
+            [str(BIN / "stacklab-chat"), "127.0.0.1", str(port)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        self.out = bytearray()
+
+    def type(self, text: str) -> None:
+        self.proc.stdin.write(text.encode())
+        self.proc.stdin.flush()
+
+    def wait_for_output(self, text: str, timeout: float = 5.0) -> str:
+        deadline = time.monotonic() + timeout
+        with selectors.DefaultSelector() as selector:
+            selector.register(self.proc.stdout, selectors.EVENT_READ)
+            while text.encode() not in self.out:
+                left = deadline - time.monotonic()
+                assert left > 0, f"{text!r} not in the client's output: {bytes(self.out)!r}"
+                if selector.select(left):
+                    chunk = os.read(self.proc.stdout.fileno(), 65536)
+                    if not chunk:
+                        break
+                    self.out += chunk
+        assert text.encode() in self.out, f"{text!r} not in the client's output: {bytes(self.out)!r}"
+        return self.out.decode()
+
+    def finish(self, timeout: float = 5.0) -> tuple[int, str, str]:
+        """Wait for the exit with stdin still open (EOF would be an event of its own); return status, out, err."""
+        try:
+            self.proc.wait(timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.communicate()
+            raise AssertionError(f"the chat client did not exit within {timeout}s") from None
+        out, err = self.proc.communicate()
+        return self.proc.returncode, (self.out + out).decode(), err.decode()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.communicate()

@@ -1,63 +1,10 @@
 """The chat client, driven as a subprocess through pipes, against a real chat server on 127.0.0.1."""
 
-import os
-import selectors
 import subprocess
 import time
 
-from tests.unit.chat.conftest import PREFIX, Peer
+from tests.unit.chat.conftest import PREFIX, ChatProcess, Peer
 from tests.unit.conftest import BIN, free_port
-
-
-class ChatProcess:
-    """stacklab-chat with stdin, stdout and stderr as pipes; output read with deadlines."""
-
-    def __init__(self, port: int):
-        self.proc = subprocess.Popen(
-            [str(BIN / "stacklab-chat"), "127.0.0.1", str(port)],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-        )
-        self.out = bytearray()
-
-    def type(self, text: str) -> None:
-        self.proc.stdin.write(text.encode())
-        self.proc.stdin.flush()
-
-    def wait_for_output(self, text: str, timeout: float = 5.0) -> str:
-        deadline = time.monotonic() + timeout
-        with selectors.DefaultSelector() as selector:
-            selector.register(self.proc.stdout, selectors.EVENT_READ)
-            while text.encode() not in self.out:
-                left = deadline - time.monotonic()
-                assert left > 0, f"{text!r} not in the client's output: {bytes(self.out)!r}"
-                if selector.select(left):
-                    chunk = os.read(self.proc.stdout.fileno(), 65536)
-                    if not chunk:
-                        break
-                    self.out += chunk
-        assert text.encode() in self.out, f"{text!r} not in the client's output: {bytes(self.out)!r}"
-        return self.out.decode()
-
-    def finish(self, timeout: float = 5.0) -> tuple[int, str, str]:
-        """Wait for the exit with stdin still open (EOF would be an event of its own); return status, out, err."""
-        try:
-            self.proc.wait(timeout)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.communicate()
-            raise AssertionError(f"the chat client did not exit within {timeout}s") from None
-        out, err = self.proc.communicate()
-        return self.proc.returncode, (self.out + out).decode(), err.decode()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        if self.proc.poll() is None:
-            self.proc.kill()
-        self.proc.communicate()
 
 
 def test_prints_the_banner_sends_lines_and_shows_everyones_messages(start_chat):
