@@ -17,6 +17,7 @@ hosting/release/stacklab-release, the tool Ansible installed.
 import hashlib
 import json
 import os
+import shlex
 import shutil
 import socket
 import subprocess
@@ -289,14 +290,19 @@ def status(c, target=None):
 
 @task
 def provision(c, inventory=None, extra_vars=None, check=False):
-    """Run ansible/site.yml against this host: with --inventory PATH (limited to the host), else as a one-host
-    inventory that plays every group with fab's SSH settings; --extra-vars "k=v ..."; --check for a dry run."""
+    """Run ansible/site.yml against this host (--inventory PATH, or this host alone in every group).
+
+    With --inventory the play is limited to this host; without, a one-host inventory reaches it with fab's SSH
+    settings and its generated secrets live in ~/.config/stacklab/secrets/<host>. --extra-vars "k=v ...";
+    --check for a dry run."""
     with guarded(c):
         with tempfile.TemporaryDirectory(prefix="stacklab-provision-") as tmp:
             if inventory:
                 argv = ["-i", str(Path(inventory).resolve()), "--limit", c.original_host]
-            else:
-                argv = ["-i", one_host_inventory(c, Path(tmp))]
+            else:  # its secrets must outlive this run: keep them with the user's other keys, not in a temp dir
+                secrets = Path.home() / ".config" / "stacklab" / "secrets" / c.original_host
+                secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
+                argv = ["-i", one_host_inventory(c, Path(tmp)), "--extra-vars", f"stacklab_secrets_dir={secrets}"]
             argv += ["--extra-vars", extra_vars] if extra_vars else []
             argv += ["--check"] if check else []
             argv = ["ansible-playbook", *argv, str(REPO / "ansible" / "site.yml")]
@@ -308,15 +314,16 @@ def provision(c, inventory=None, extra_vars=None, check=False):
 
 
 def one_host_inventory(c: Connection, folder: Path) -> str:
-    """An inventory where this one host is every group of site.yml, reached the way fab reaches it."""
-    host: dict[str, object] = {"ansible_python_interpreter": "/usr/bin/python3"}
-    if c.config.ssh_config_path:  # the same ssh_config as fab (-S): host name, port, user, key, pinned host key
-        host["ansible_ssh_common_args"] = f"-F {Path(c.config.ssh_config_path).resolve()}"
-    else:
-        host.update(ansible_host=c.host, ansible_port=c.port, ansible_user=c.user)
-        keys = c.connect_kwargs.get("key_filename") or []
-        if keys:
-            host["ansible_ssh_private_key_file"] = str(Path(keys[0]).resolve())
+    """An inventory where this one host is every group of site.yml, reached the way fab reaches it (host, port,
+    user, key and known_hosts as resolved from -H, -i and ssh_config)."""
+    host: dict[str, object] = {"ansible_host": c.host, "ansible_port": c.port, "ansible_user": c.user}
+    keys = c.connect_kwargs.get("key_filename") or []
+    if keys:
+        host["ansible_ssh_private_key_file"] = str(Path(keys[0]).expanduser().resolve())
+    options = {k: c.ssh_config[k] for k in ("userknownhostsfile", "stricthostkeychecking", "identitiesonly")
+               if k in c.ssh_config}  # fmt: skip
+    if options:
+        host["ansible_ssh_common_args"] = " ".join(f"-o {k}={shlex.quote(v)}" for k, v in options.items())
     hosts = {c.original_host: host}
     groups = {"stacklab_db": {"hosts": hosts}, "stacklab_apps": {"hosts": hosts}}
     path = folder / "hosts.json"  # JSON is YAML: Ansible's yaml inventory plugin reads it
