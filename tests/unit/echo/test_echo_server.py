@@ -216,3 +216,17 @@ def test_port_in_use_is_one_clear_error(script):
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1 port {port}: Address already in use" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_bad_setting_is_one_clear_error():
+    result = subprocess.run(
+        [str(BIN / SCRIPT)],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=10,
+        env={"PATH": "/usr/bin:/bin", "ECHO_PORT": "fifty"},
+    )
+    assert result.returncode == 1
+    assert "ECHO_PORT='fifty' is not a number" in result.stderr
+    assert "Traceback" not in result.stderr

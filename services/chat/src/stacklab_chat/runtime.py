@@ -38,8 +38,14 @@ def printable(data: bytes) -> str:
 
 
 def env_number(name: str, default: float) -> float:
-    value = os.environ.get(name, "")
-    return float(value) if value.strip() else default
+    """A number from the environment; unset or empty means the default, anything else must be a number."""
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise SystemExit(f"{name}={value!r} is not a number") from None
 
 
 def parser(description: str, port_env: str, default_port: int) -> argparse.ArgumentParser:
