@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-RETRY_DELAY = 0.25  # seconds before the echo client's one reconnect (the restart gap measured ~0.1 s)
+RETRY_DELAY = 0.5  # seconds before the echo client's one reconnect (the restart gap measured ~0.1 s when idle)
 
 
 class ProbeFailed(Exception):
