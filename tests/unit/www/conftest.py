@@ -18,7 +18,7 @@ from tests.unit.conftest import free_port
 PREFIX = "tester"  # not the default: proves the servers read ECHO_PREFIX
 SCRIPTS = {"hello_www": "stacklab-hello-www", "echo_www": "stacklab-echo-www", "ws30": "stacklab-ws30"}
 PORT_ENV = {"hello_www": "HELLO_WWW_PORT", "echo_www": "ECHO_WWW_PORT", "ws30": "WS30_PORT"}
-READ_TIMEOUT = 1.0  # the servers' --timeout in these tests: how long a silent client is waited for
+READ_TIMEOUT = 2.0  # the servers' --timeout in these tests: how long a silent client is waited for
 
 
 class _Replay:

@@ -10,7 +10,15 @@ import time
 
 import pytest
 
-from tests.unit.www.conftest import READ_TIMEOUT, parse_response, raw_exchange, recv_to_close, request, reset
+from tests.unit.www.conftest import (
+    READ_TIMEOUT,
+    parse_response,
+    raw_exchange,
+    recv_to_close,
+    request,
+    reset,
+    wait_until,
+)
 
 SERVERS = ["hello_www", "echo_www", "ws30"]
 
@@ -118,3 +126,20 @@ def test_connect_and_close_without_a_request(start_www, name):
     for _ in range(10):
         socket.create_connection(("127.0.0.1", server.port)).close()
     assert_serves(server)
+
+
+@pytest.mark.parametrize("name", SERVERS)
+def test_over_the_client_cap_gets_503_not_a_wait(start_www, name):
+    server = start_www(name, "--max-clients", "1")
+    server.wait_for_log('"-" 400')  # start_server's probe connection was answered...
+    time.sleep(0.2)  # ...and has given its slot back
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as idle:
+        idle.sendall(b"GET / HTTP/1.1\r\n")  # holds the only slot until the read timeout
+        time.sleep(0.2)
+        started = time.monotonic()
+        response, _ = request(server.port, "/")
+        assert response.status == 503
+        assert response.getheader("Retry-After") == "1"
+        assert time.monotonic() - started < READ_TIMEOUT
+        assert parse_response(recv_to_close(idle))[0].status == 408
+    assert wait_until(lambda: request(server.port, "/")[0].status == 200)
