@@ -3,6 +3,8 @@
 import re
 from urllib.parse import urljoin
 
+from stacklab_webclient.links import page_links
+
 from tests.unit.conftest import free_port
 from tests.unit.webclient.conftest import COURSE_DIR, run_client
 
@@ -85,3 +87,17 @@ def test_unsupported_scheme_is_refused():
     result = run_client("links", "ftp://127.0.0.1/index.html")
     assert result.returncode == 2
     assert "only http, https, file URLs" in result.stderr
+
+
+def test_page_links_rules():
+    html = b"""<html><head><base href="/docs/"></head><body>
+    <a href="a.py#section">a</a> <a href="a.py">again</a> <a href=" b.py ">spaces</a>
+    <a href="mailto:x@example.test">mail</a> <a href="javascript:alert(1)">js</a> <a name="anchor-only">no href</a>
+    <a href="//other.test/c.py">scheme-relative</a> <a href="HTTPS://other.test/D.PY">upper</a>
+    </body></html>"""
+    assert page_links(html, "http://127.0.0.1:1/site/index.html") == [
+        "http://127.0.0.1:1/docs/a.py",
+        "http://127.0.0.1:1/docs/b.py",
+        "http://other.test/c.py",
+        "https://other.test/D.PY",
+    ]

@@ -1,6 +1,6 @@
 """The links of an HTML page as absolute URLs (the course's soup.py and scrape lab, with BeautifulSoup 4)."""
 
-from urllib.parse import unquote, urldefrag, urljoin, urlsplit
+from urllib.parse import unquote, urldefrag, urljoin, urlsplit, urlunsplit
 
 from bs4 import BeautifulSoup
 
@@ -17,8 +17,9 @@ def page_links(html: bytes, page_url: str, charset: str | None = None) -> list[s
     schemes = {"http", "https"} | ({"file"} if urlsplit(page_url).scheme == "file" else set())
     links: list[str] = []
     for anchor in soup.find_all("a", href=True):
-        url = urldefrag(urljoin(base, anchor["href"].strip())).url
-        if urlsplit(url).scheme in schemes and url not in links:
+        parts = urlsplit(urldefrag(urljoin(base, anchor["href"].strip())).url)
+        url = urlunsplit(parts)  # the scheme lower-cased, as urlsplit reads it
+        if parts.scheme in schemes and url not in links:
             links.append(url)
     return links
 
