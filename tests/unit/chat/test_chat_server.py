@@ -1,5 +1,6 @@
 """Chat server (course §1.4, checks §2 item 4) on 127.0.0.1: broadcast, framing, order, bad clients."""
 
+import contextlib
 import signal
 import socket
 import subprocess
@@ -257,3 +258,49 @@ def test_extras_announce_joins_leaves_and_nicks(start_chat):
         assert b.line() == b"error: a nick is 1 to 32 printable characters without spaces\n"
         b.close()
         assert a.line() == f"{PREFIX} {b.addr!r} left\n".encode()
+
+
+def test_talking_clients_that_never_read_are_dropped_too(start_chat):
+    """Hogs that keep sending get dropped in the middle of rounds in which their own input is still pending."""
+    server = start_chat(CHAT_MAX_OUTPUT="65536")
+    hogs = []
+    for _ in range(12):
+        hog = socket.socket()
+        hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        hog.settimeout(5)
+        hog.connect(("127.0.0.1", server.port))
+        hogs.append(hog)
+    talker = Peer(server.port)
+    threads = [threading.Thread(target=_send_until_dropped, args=(hog,), daemon=True) for hog in hogs]
+    threads.append(threading.Thread(target=_read_until_closed, args=(talker.sock,), daemon=True))
+    for thread in threads:
+        thread.start()
+    try:
+        for batch in range(200):
+            talker.sock.sendall(b"".join(f"{batch}.{i} ".encode() + b"t" * 10_000 + b"\n" for i in range(10)))
+            if server.log().count("more than 65536 bytes unread") == len(hogs) or not server.alive():
+                break
+        assert server.alive(), server.log()[-3000:]
+        assert server.log().count("more than 65536 bytes unread") == len(hogs)
+        with Peer(server.port) as newcomer:
+            newcomer.say(b"still serving")
+            deadline = time.monotonic() + 5
+            while (line := newcomer.line(timeout=1)) != newcomer.tag(b"still serving"):  # after the talker's last
+                assert line is not None and time.monotonic() < deadline, line
+    finally:
+        for sock in [*hogs, talker.sock]:
+            sock.close()
+        for thread in threads:
+            thread.join(5)
+
+
+def _send_until_dropped(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):  # dropped by the server, or closed by the test: done
+        for _ in range(100_000):
+            sock.send(b"hog line\n")
+
+
+def _read_until_closed(sock: socket.socket) -> None:
+    with contextlib.suppress(OSError):
+        while sock.recv(1 << 20):
+            pass

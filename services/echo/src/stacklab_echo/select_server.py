@@ -63,6 +63,8 @@ class SelectEchoServer:
                         self._accept()
                         continue
                     client = key.data
+                    if client.sock is None:  # closed earlier in this round, e.g. dropped by a broadcast
+                        continue
                     if mask & selectors.EVENT_READ:
                         self._read(client)
                     if mask & selectors.EVENT_WRITE and client.sock is not None:
