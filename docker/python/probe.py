@@ -2,7 +2,7 @@
 """Container healthcheck: one real exchange with the service on 127.0.0.1, exit 0 when it answers as it should.
 
     stacklab-probe echo PORT        send a line, expect it back behind the prefix (echo, recho, select echo)
-    stacklab-probe chat PORT        join, send a line, expect the server's broadcast of it back
+    stacklab-probe chat PORT        join and leave (half-close); the server must notice and close the connection
     stacklab-probe http PORT PATH   GET PATH, expect 200 (the apps' /healthz checks what they depend on)
 
 The message says what failed; Docker keeps it in `docker inspect` (State.Health.Log).
@@ -17,9 +17,9 @@ TIMEOUT = 3.0
 MESSAGE = b"healthcheck"
 
 
-def exchange(port: int, expect_broadcast: bool) -> str:
+def echo(port: int) -> str:
     with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as conn:
-        conn.sendall(MESSAGE + b"\n" if expect_broadcast else MESSAGE)
+        conn.sendall(MESSAGE)
         reply = b""
         while MESSAGE not in reply:
             chunk = conn.recv(4096)
@@ -29,6 +29,15 @@ def exchange(port: int, expect_broadcast: bool) -> str:
     if MESSAGE not in reply:
         raise RuntimeError(f"port {port} replied {reply[:200]!r}, without the message sent")
     return reply.decode(errors="replace").strip()
+
+
+def chat(port: int) -> str:
+    """A message would reach every chat user every few seconds; leaving says as much about the event loop."""
+    with socket.create_connection(("127.0.0.1", port), timeout=TIMEOUT) as conn:
+        conn.shutdown(socket.SHUT_WR)
+        while conn.recv(4096):  # only other users' messages can arrive before the close
+            pass
+    return "joined, left, and the server closed the connection"
 
 
 def http(port: int, path: str) -> str:
@@ -42,8 +51,10 @@ def http(port: int, path: str) -> str:
 def main(argv: list[str]) -> int:
     try:
         kind, port = argv[0], int(argv[1])
-        if kind in ("echo", "chat"):
-            print(exchange(port, expect_broadcast=kind == "chat"))
+        if kind == "echo":
+            print(echo(port))
+        elif kind == "chat":
+            print(chat(port))
         elif kind == "http":
             print(http(port, argv[2]))
         else:

@@ -34,11 +34,20 @@ SERVICES = (
     Service("echo", "ECHO_PORT", "echo", "stacklab-echo", "echo"),
     Service("recho", "RECHO_PORT", "recho", "stacklab-recho", "echo"),
     Service("echo_select", "ECHO_SELECT_PORT", "echo-select", "stacklab-echo-select", "echo"),
+    Service("chat", "CHAT_PORT", "chat", "stacklab-chat", "chat"),
+    Service("hello_www", "HELLO_WWW_PORT", "hello-www", "stacklab-hello-www", "www"),
+    Service("echo_www", "ECHO_WWW_PORT", "echo-www", "stacklab-echo-www", "www"),
+    Service("ws30", "WS30_PORT", "ws30", "stacklab-ws30", "www"),
+    Service("cgi", "CGI_PORT", "cgi", "apache2", "cgi"),
+    Service("wsgi", "WSGI_PORT", "wsgi-nginx", "nginx", "wsgi", app="wsgi"),
+    Service("flask", "FLASK_PORT", "flask-nginx", "nginx", "flask", app="flask"),
+    Service("django", "DJANGO_PORT", "django-nginx", "nginx", "django", app="django"),
+    Service("lab", "LAB_PORT", "lab", "stacklab-lab", "lab"),
 )
 BY_NAME = {s.name: s for s in SERVICES}
 
 # Compose services that have no port of their own but are part of the stack (databases).
-BACKENDS: tuple[str, ...] = ()
+BACKENDS = ("postgres",)
 
 # Every long-running compose service (container) of the stack.
 CONTAINERS = tuple(sorted({s.container for s in SERVICES} | {s.app for s in SERVICES if s.app} | set(BACKENDS)))
