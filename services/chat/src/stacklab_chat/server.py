@@ -129,7 +129,8 @@ class ChatServer:
             self._flush(client)
             return
         client.inbuf += data
-        while (end := client.inbuf.find(b"\n")) >= 0:
+        # A broadcast may drop this very client (it does not read what it is sent): then stop.
+        while client.sock is not None and (end := client.inbuf.find(b"\n")) >= 0:
             line = bytes(client.inbuf[:end]).removesuffix(b"\r")  # telnet sends CRLF
             del client.inbuf[: end + 1]
             if client.refusing:  # the tail of a line already refused
@@ -181,6 +182,8 @@ class ChatServer:
         self._announce()
 
     def _send(self, client: Client, data: bytes) -> None:
+        if client.sock is None:
+            return
         client.out += data
         if len(client.out) > self.max_output:
             self._flush(client)  # the kernel may still take it; if not, the client is dropped
@@ -210,6 +213,8 @@ class ChatServer:
         self.selector.unregister(client.sock)
         client.sock.close()
         client.sock = None
+        client.out.clear()
+        client.inbuf.clear()
         del self.clients[client]
         log(f"closed connection from {client.addr!r}{reason}")
         self._notice(client, b"left")
