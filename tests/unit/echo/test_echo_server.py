@@ -15,6 +15,7 @@ from tests.unit.echo.conftest import (
     binary_garbage,
     connect,
     nothing_arrives,
+    recv_exactly,
     recv_to_close,
     reset,
 )
@@ -147,13 +148,17 @@ def test_signal_stops_cleanly(start_echo, sig):
     assert "echo_server shutting down" in server.log()
 
 
-def test_runs_as_python_module(start_server):
+@pytest.mark.parametrize(
+    ("module", "banner"),
+    [("echo_server", "echo_server"), ("recho_server", "recho_server"), ("select_server", "echo_server")],
+)
+def test_runs_as_python_module(start_server, module, banner):
     port = free_port()
-    server = start_server([sys.executable, "-m", "stacklab_echo.echo_server", "--port", str(port)], port)
+    server = start_server([sys.executable, "-m", f"stacklab_echo.{module}", "--port", str(port)], port)
     with connect(port) as sock:
         sock.sendall(b"module")
-        assert recv_to_close(sock) == b"uw-student: module"
-    assert f"echo_server listening on port {port}" in server.log()
+        assert recv_exactly(sock, 18) == b"uw-student: module"
+    assert f"{banner} listening on port {port}" in server.log()
 
 
 def test_positional_port_as_in_the_course(start_server):
