@@ -49,7 +49,9 @@ class Server:
         wait_for_port(port, self.proc)
 
     def log(self) -> str:
-        self._logfile.flush()
+        """What the server printed so far; still readable after stop(), until the test ends."""
+        if not self._logfile.closed:
+            self._logfile.flush()
         return Path(self._logfile.name).read_text(errors="replace")
 
     def wait_for_log(self, text: str, timeout: float = 5.0) -> str:
@@ -96,3 +98,4 @@ def start_server():
     yield start
     for server in servers:
         server.stop()
+        Path(server._logfile.name).unlink(missing_ok=True)
