@@ -37,7 +37,8 @@ class Server:
 
     def __init__(self, argv: list[str], port: int, env: dict[str, str] | None = None, cwd: Path | None = None):
         self.port = port
-        self._logfile = open(_tmp_log(), "w+")  # noqa: SIM115 - closed in stop()
+        self.log_path = Path(_tmp_log())
+        self._logfile = open(self.log_path, "w+")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [str(BIN / argv[0]), *argv[1:]],
             stdin=subprocess.DEVNULL,  # servers must run detached: no terminal, stdin at EOF
@@ -52,7 +53,7 @@ class Server:
         """What the server printed so far; still readable after stop(), until the test ends."""
         if not self._logfile.closed:
             self._logfile.flush()
-        return Path(self._logfile.name).read_text(errors="replace")
+        return self.log_path.read_text(errors="replace")
 
     def wait_for_log(self, text: str, timeout: float = 5.0) -> str:
         deadline = time.monotonic() + timeout
@@ -98,4 +99,4 @@ def start_server():
     yield start
     for server in servers:
         server.stop()
-        Path(server._logfile.name).unlink(missing_ok=True)
+        server.log_path.unlink(missing_ok=True)
