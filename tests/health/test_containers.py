@@ -1,5 +1,7 @@
 """Compose only: every container is healthy and locked down as docs/compose.md promises."""
 
+import subprocess
+
 import pytest
 from target import CONTAINERS
 
@@ -36,3 +38,12 @@ def test_ports_published_on_loopback_only(container):
     for bindings in (container["HostConfig"]["PortBindings"] or {}).values():
         for binding in bindings:
             assert binding["HostIp"] == "127.0.0.1", f"{container['Name']} publishes on {binding['HostIp'] or '*'}"
+
+
+def test_main_process_is_not_root(container):
+    """Pid 1 of every container (app servers and the database too, not only the fronts) has no root uid."""
+    status = subprocess.run(
+        ["docker", "exec", container["Id"], "cat", "/proc/1/status"], capture_output=True, text=True, check=True
+    ).stdout
+    uids = dict(line.split(":", 1) for line in status.splitlines())["Uid"].split()
+    assert "0" not in uids, f"{container['Name']}: pid 1 runs with uids {uids}"
