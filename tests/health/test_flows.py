@@ -5,6 +5,7 @@ import http.client
 import re
 
 import requests
+from stacklab_lab import checks
 from web import TIMEOUT, base_url, django_login, hidden, nonce, wsgi_post
 
 ISBN = "978-1430230038"  # Foundations of Python Network Programming, in the Django and Flask book data
@@ -130,3 +131,14 @@ def test_django_wrong_password_and_two_users(target):
 def test_django_static_files_through_nginx(target):
     reply = get(base_url(target, "DJANGO_PORT") + "/static/admin/css/base.css")
     assert reply.status_code == 200 and reply.headers["Content-Type"].startswith("text/css")
+
+
+def test_lab_index_shows_every_service_healthy(target):
+    """The index page checks every service from where it runs (inside the compose network, or on the VM)."""
+    base = base_url(target, "LAB_PORT")
+    status = get(base + "/status.json").json()
+    states = {service["name"]: (service["ok"], service["detail"]) for service in status["services"]}
+    assert set(states) == set(checks.CHECKS)
+    assert all(ok for ok, _ in states.values()), {name: detail for name, (ok, detail) in states.items() if not ok}
+    page = get(base + "/")
+    assert page.status_code == 200 and f"{target.address}:{target.port('DJANGO_PORT')}" in page.text
