@@ -91,7 +91,11 @@ class Target:
 def load(kind: str | None = None) -> Target:
     kind = kind or os.environ.get("STACKLAB_TARGET", "compose")
     plan = port_plan.load(ROOT / "stack.env")
-    plan.update({key: os.environ[key] for key in plan if os.environ.get(key)})  # as compose: env beats stack.env
+    if kind == "compose" and (ROOT / ".env").is_file():  # as compose: .env beats stack.env, the shell beats both
+        plan.update(
+            {key: value for key, value in port_plan.parse((ROOT / ".env").read_text(), ".env").items() if key in plan}
+        )
+    plan.update({key: os.environ[key] for key in plan if os.environ.get(key)})
     secrets_dir = Path(os.environ.get("STACKLAB_SECRETS_DIR") or ROOT / "secrets")
     if kind == "compose":
         return Target(
