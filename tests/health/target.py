@@ -46,6 +46,9 @@ SERVICES = (
 )
 BY_NAME = {s.name: s for s in SERVICES}
 
+# systemd units on a VM whose main process is a root master by design (see Target.main_pid_command).
+FRONT_SERVERS = ("nginx", "apache2")
+
 # Compose services that have no port of their own but are part of the stack (databases).
 BACKENDS = ("postgres",)
 
@@ -82,7 +85,12 @@ class Target:
         """A shell command printing the pid of the service's main process, run inside (see `inside`)."""
         if self.is_compose:
             return "echo 1"  # every container runs its server as pid 1 (exec-form CMD, entrypoints exec)
-        return f"systemctl show --property MainPID --value {service.unit}"
+        main = f"systemctl show --property MainPID --value {service.unit}"
+        if service.unit in FRONT_SERVERS:
+            # Debian's nginx and Apache keep a root master that only opens ports and logs; the processes that
+            # serve requests (and run the CGI programs) are its children, as www-data.
+            return f'pgrep --oldest --parent "$({main})"'
+        return main
 
     def secret(self, name: str) -> str:
         return (self.secrets_dir / name).read_text().strip()

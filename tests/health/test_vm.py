@@ -1,0 +1,337 @@
+"""VM only: what Ansible promises on a server beyond the services answering (tests/health/test_services.py does
+that for both targets): sandboxed units under their own users that start at boot, the release layout, the
+firewall (also black-box, from this machine), key-only SSH (password login refused), security updates, time sync,
+and PostgreSQL reachable from the app servers only.
+
+Environment (scripts/test-vm sets it): STACKLAB_VM_HOST (testinfra spec of the app server, e.g.
+ssh://stacklab-vm?ssh_config=hosting/cache/ssh/config&sudo=true), STACKLAB_VM_DB_HOST (the database server's spec
+when it is another host), STACKLAB_VM_STACKS (the stacks the server should have, comma-separated; default all:
+a stack that is not listed must be absent).
+"""
+
+import json
+import os
+import re
+import socket
+import urllib.parse
+
+import paramiko
+import pytest
+from target import ROOT
+
+STACKS = {  # stack -> the systemd units (services) Ansible gives it on the app server
+    "echo": ["stacklab-echo", "stacklab-recho", "stacklab-echo-select"],
+    "chat": ["stacklab-chat"],
+    "www": ["stacklab-hello-www", "stacklab-echo-www", "stacklab-ws30"],
+    "cgi": ["apache2"],
+    "wsgi": ["stacklab-wsgi", "nginx"],
+    "flask": ["stacklab-flask", "nginx"],
+    "django": ["stacklab-django", "nginx"],
+    "lab": ["stacklab-lab"],
+}
+PORTS = {  # stack -> its ports in the plan (the firewall opens exactly these)
+    "echo": ["ECHO_PORT", "RECHO_PORT", "ECHO_SELECT_PORT"],
+    "chat": ["CHAT_PORT"],
+    "www": ["HELLO_WWW_PORT", "ECHO_WWW_PORT", "WS30_PORT"],
+    "cgi": ["CGI_PORT"],
+    "wsgi": ["WSGI_PORT"],
+    "flask": ["FLASK_PORT"],
+    "django": ["DJANGO_PORT"],
+    "lab": ["LAB_PORT"],
+}
+GUNICORN = ("wsgi", "flask", "django", "lab")
+SOCKET_ACTIVATED = ("wsgi", "flask", "django")  # gunicorn behind nginx, on a socket only nginx may open
+WANTED = [s for s in os.environ.get("STACKLAB_VM_STACKS", ",".join(STACKS)).split(",") if s]
+ABSENT = [s for s in STACKS if s not in WANTED]
+APP_UNITS = sorted({u for s in WANTED for u in STACKS[s] if u.startswith("stacklab-")})
+ALL_UNITS = sorted({u for s in WANTED for u in STACKS[s]})
+DROP_TIMEOUT = 2.0
+
+
+def app_of(unit: str) -> str:
+    """stacklab-echo-select -> echo: the app (user stacklab-<app>) a unit belongs to."""
+    return next(s for s, units in STACKS.items() if unit in units)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _vm_only(target):
+    if target.is_compose:
+        pytest.skip("VM-only checks; the target is compose")
+    if not target.vm_host:
+        pytest.skip("set STACKLAB_VM_HOST to the VM's testinfra spec")
+
+
+@pytest.fixture(scope="module")
+def vm(target):
+    import testinfra
+
+    return testinfra.get_host(target.vm_host)
+
+
+@pytest.fixture(scope="module")
+def db_vm(target, vm):
+    import testinfra
+
+    spec = os.environ.get("STACKLAB_VM_DB_HOST", "")
+    return testinfra.get_host(spec) if spec and spec != target.vm_host else vm
+
+
+def bridge_address(host) -> str:
+    """The server's own address (its first interface address), which this machine routes to directly."""
+    return host.check_output("hostname -I").split()[0]
+
+
+def show(host, unit: str, *props: str) -> dict[str, str]:
+    out = host.check_output(f"systemctl show {unit} " + " ".join(f"-p {p}" for p in props))
+    return dict(line.split("=", 1) for line in out.splitlines())
+
+
+def dropped(address: str, port: int) -> bool:
+    """True when a TCP connection gets no answer at all (a firewall drop), False when it connects."""
+    try:
+        socket.create_connection((address, port), timeout=DROP_TIMEOUT).close()
+    except TimeoutError:
+        return True
+    return False
+
+
+# ---------------------------------------------------------------- units
+
+
+@pytest.mark.parametrize("unit", ALL_UNITS)
+def test_unit_runs_and_starts_at_boot(vm, unit):
+    service = vm.service(unit)
+    assert service.is_running, vm.run(f"systemctl status --no-pager {unit}").stdout[-2000:]
+    assert service.is_enabled
+
+
+@pytest.mark.parametrize("stack", ABSENT or ["-"])
+def test_other_stacks_are_absent(vm, stack):
+    if stack == "-":
+        pytest.skip("every stack is wanted")
+    own = [u for u in STACKS[stack] if u not in {x for s in WANTED for x in STACKS[s]}]
+    present = [u for u in own if vm.file(f"/etc/systemd/system/{u}.service").exists or vm.service(u).is_running]
+    assert not present, f"{stack} was not asked for, yet {present} exist"
+
+
+@pytest.mark.parametrize("unit", APP_UNITS)
+def test_app_unit_is_sandboxed(vm, unit):
+    props = show(vm, unit, "User", "NoNewPrivileges", "ProtectSystem", "ProtectHome", "PrivateTmp", "PrivateDevices",
+                 "Restart", "ExecStart", "EnvironmentFiles", "CapabilityBoundingSet", "RestrictNamespaces")  # fmt: skip
+    app = app_of(unit)
+    assert props["User"] == f"stacklab-{app}"
+    assert props["NoNewPrivileges"] == "yes"
+    assert props["ProtectSystem"] == "strict"
+    assert props["ProtectHome"] == "yes"
+    assert props["PrivateTmp"] == "yes"
+    assert props["PrivateDevices"] == "yes"
+    assert props["RestrictNamespaces"] == "yes"
+    assert props["CapabilityBoundingSet"] == "", "no capabilities at all"
+    assert props["Restart"] == "on-failure"
+    assert f"/srv/stacklab/current/venvs/{app}/bin/python" in props["ExecStart"], "runs through current/"
+    assert f"/etc/stacklab/{app}.env" in props["EnvironmentFiles"]
+
+
+@pytest.mark.parametrize("unit", APP_UNITS)
+def test_app_process_has_its_own_user_and_no_privileges(vm, unit):
+    pid = show(vm, unit, "MainPID")["MainPID"]
+    assert pid != "0", f"{unit} has no main process"
+    status = dict(line.split(":", 1) for line in vm.file(f"/proc/{pid}/status").content_string.splitlines())
+    uid = vm.user(f"stacklab-{app_of(unit)}").uid
+    assert status["Uid"].split() == [str(uid)] * 4, f"{unit}: uids {status['Uid'].strip()}, want {uid}"
+    assert uid != 0
+    assert status["NoNewPrivs"].strip() == "1"
+    assert status["CapEff"].strip() == "0000000000000000"
+
+
+@pytest.mark.parametrize("app", [a for a in GUNICORN if a in WANTED])
+def test_gunicorn_reloads_gracefully(vm, app):
+    props = show(vm, f"stacklab-{app}", "Type", "ExecReload", "CanReload")
+    assert props["Type"] == "notify"
+    assert props["CanReload"] == "yes"
+    assert "HUP" in props["ExecReload"]
+
+
+@pytest.mark.parametrize("app", [a for a in SOCKET_ACTIVATED if a in WANTED])
+def test_gunicorn_socket_opens_for_nginx_only(vm, app):
+    sock = vm.file(f"/run/stacklab-{app}.sock")
+    assert sock.is_socket
+    assert (sock.user, sock.group, sock.mode) == ("www-data", "www-data", 0o600)
+    assert vm.service(f"stacklab-{app}.socket").is_enabled
+
+
+@pytest.mark.parametrize("app", sorted({app_of(u) for u in APP_UNITS}))
+def test_settings_are_private_to_the_app(vm, app):
+    env = vm.file(f"/etc/stacklab/{app}.env")
+    assert (env.user, env.group, env.mode) == ("root", f"stacklab-{app}", 0o640)
+
+
+def test_django_account_passwords_are_root_only(vm):
+    if "django" not in WANTED:
+        pytest.skip("no Django here")
+    accounts = vm.file("/etc/stacklab/django-accounts.env")
+    assert (accounts.user, accounts.mode) == ("root", 0o600)
+    assert "DJANGO_SUPERUSER_PASSWORD" not in vm.file("/etc/stacklab/django.env").content_string
+
+
+def test_release_layout(vm):
+    current = vm.file("/srv/stacklab/current")
+    assert current.is_symlink
+    name = current.linked_to.rsplit("/", 1)[1]
+    assert re.fullmatch(r"\d{8}T\d{6}-[0-9a-z]{4,}", name), name
+    assert f"STACKLAB_RELEASE={name}" in vm.file(f"/srv/stacklab/releases/{name}/RELEASE").content_string
+    for app in {app_of(u) for u in APP_UNITS}:
+        assert vm.file(f"/srv/stacklab/current/venvs/{app}/bin/python").exists
+    assert vm.check_output("stacklab-release current") == name, "the tool fab deploy uses sees it"
+
+
+# ---------------------------------------------------------------- firewall
+
+
+def test_firewall_drops_by_default_and_opens_exactly_the_lab_ports(vm, target):
+    ruleset = vm.check_output("nft list table inet stacklab")
+    assert re.search(r"hook input priority filter; policy drop;", ruleset)
+    assert re.search(r"hook forward priority filter; policy drop;", ruleset)
+    listing = json.loads(vm.check_output("nft --json list set inet stacklab lab_tcp_ports"))["nftables"]
+    elements = {port for item in listing if "set" in item for port in item["set"].get("elem", [])}
+    expected = {target.port(key) for stack in WANTED for key in PORTS[stack]}
+    assert elements == expected
+    assert vm.service("nftables").is_enabled
+
+
+def test_firewall_drops_a_port_it_does_not_list(vm, target):
+    """Black box: a listener on an unlisted port gets no answer from here, a lab port does."""
+    address = bridge_address(vm)
+    unit = "stacklab-test-listener"
+    vm.run(f"systemctl stop {unit}")
+    vm.check_output(f"systemd-run --unit {unit} --uid nobody python3 -m http.server 9999 --bind 0.0.0.0")
+    try:
+        vm.run("for i in $(seq 50); do ss -ltn | grep -q ':9999 ' && break; sleep 0.1; done")
+        assert vm.socket("tcp://0.0.0.0:9999").is_listening
+        assert dropped(address, 9999), "port 9999 answers through the firewall"
+        open_port = target.port(PORTS[WANTED[0]][0])
+        assert not dropped(address, open_port), f"lab port {open_port} does not answer on {address}"
+    finally:
+        vm.run(f"systemctl stop {unit}")
+
+
+# ---------------------------------------------------------------- SSH, accounts, updates, time
+
+
+def ssh_settings(target) -> dict:
+    """Host name, port and key of the VM's SSH, from the ssh_config named in its testinfra spec."""
+    url = urllib.parse.urlparse(target.vm_host)
+    config = urllib.parse.parse_qs(url.query).get("ssh_config", [None])[0]
+    if url.scheme != "ssh" or not config:
+        pytest.skip("needs an ssh:// spec with ssh_config to reach sshd directly")
+    found = paramiko.SSHConfig.from_path(os.path.expanduser(config)).lookup(url.hostname)
+    return {"hostname": found["hostname"], "port": int(found.get("port", 22)), "key": found["identityfile"][0]}
+
+
+def transport(settings: dict) -> paramiko.Transport:
+    t = paramiko.Transport((settings["hostname"], settings["port"]))
+    t.start_client(timeout=10)
+    return t
+
+
+def test_sshd_effective_settings(vm):
+    effective = dict(line.split(" ", 1) for line in vm.check_output("sshd -T").splitlines() if " " in line)
+    assert effective["permitrootlogin"] == "no"
+    assert effective["passwordauthentication"] == "no"
+    assert effective["kbdinteractiveauthentication"] == "no"
+    assert effective["authenticationmethods"] == "publickey"
+
+
+def test_password_login_is_refused(target):
+    """Black box, with sshd itself: it offers public keys only, and a password is turned away."""
+    settings = ssh_settings(target)
+    t = transport(settings)
+    try:
+        with pytest.raises(paramiko.BadAuthenticationType) as offered:
+            t.auth_none("deploy")
+        assert offered.value.allowed_types == ["publickey"]
+        with pytest.raises((paramiko.BadAuthenticationType, paramiko.AuthenticationException)):
+            t.auth_password("deploy", "a guess")
+        assert not t.is_authenticated()
+    finally:
+        t.close()
+
+
+def test_root_login_is_refused_even_with_the_deploy_key(target):
+    settings = ssh_settings(target)
+    key = paramiko.Ed25519Key.from_private_key_file(settings["key"])
+    for user, allowed in (("root", False), ("deploy", True)):
+        t = transport(settings)
+        try:
+            if allowed:
+                assert t.auth_publickey(user, key) == [], "the same key logs in as deploy"
+            else:
+                with pytest.raises(paramiko.AuthenticationException):
+                    t.auth_publickey(user, key)
+        finally:
+            t.close()
+
+
+def test_deploy_user_has_sudo_and_no_password(vm):
+    assert "sudo" in vm.user("deploy").groups
+    assert vm.check_output("passwd --status deploy").split()[1] == "L", "password locked"
+    assert vm.file("/etc/sudoers.d/stacklab-deploy").mode == 0o440
+
+
+def test_security_updates_are_on(vm):
+    assert vm.package("unattended-upgrades").is_installed
+    config = vm.check_output("apt-config dump APT::Periodic")
+    assert 'APT::Periodic::Unattended-Upgrade "1";' in config
+    assert 'APT::Periodic::Update-Package-Lists "1";' in config
+    assert vm.service("apt-daily-upgrade.timer").is_enabled
+
+
+def test_time_sync(vm):
+    timesyncd = vm.service("systemd-timesyncd")
+    assert timesyncd.is_enabled
+    if vm.run("systemd-detect-virt --container").rc == 0:
+        # ConditionVirtualization=!container: in a container the host keeps the clock, by systemd's design.
+        assert show(vm, "systemd-timesyncd", "ConditionResult")["ConditionResult"] == "no"
+    else:
+        assert timesyncd.is_running
+    assert "pool.ntp.org" in vm.file("/etc/systemd/timesyncd.conf.d/stacklab.conf").content_string
+
+
+# ---------------------------------------------------------------- PostgreSQL (Django's database)
+
+
+@pytest.fixture
+def _django(db_vm):
+    if "django" not in WANTED:
+        pytest.skip("no Django here")
+
+
+@pytest.mark.usefixtures("_django")
+def test_postgresql_runs_on_the_database_server(db_vm):
+    assert db_vm.service("postgresql@17-main").is_running
+    assert db_vm.service("postgresql").is_enabled
+
+
+@pytest.mark.usefixtures("_django")
+def test_postgresql_answers_the_app_servers_only(vm, db_vm):
+    if db_vm is vm:
+        listening = db_vm.check_output("ss -ltnH 'sport = :5432'")
+        assert all(re.search(r"(127\.0\.0\.1|\[::1\]):5432", line) for line in listening.splitlines()), listening
+        return
+    address = bridge_address(db_vm)
+    reach = f"python3 -c \"import socket; socket.create_connection(('{address}', 5432), timeout=5).close()\""
+    assert vm.run(reach).rc == 0, "the app server cannot reach PostgreSQL"
+    assert dropped(address, 5432), "PostgreSQL answers this machine, which is no app server"
+    assert "5432" in db_vm.check_output("nft list table inet stacklab")
+
+
+@pytest.mark.usefixtures("_django")
+def test_postgresql_superuser_cannot_log_in_over_the_network(db_vm):
+    result = db_vm.run("PGPASSWORD=x PGCONNECT_TIMEOUT=5 psql -h 127.0.0.1 -U postgres -d postgres -c 'select 1'")
+    assert result.rc != 0
+
+
+def test_suite_names_every_stack():
+    """The tables above cover the same stacks as the Ansible playbooks."""
+    playbooks = {p.stem for p in (ROOT / "ansible" / "playbooks").glob("*.yml")} - {"base"}
+    assert playbooks == set(STACKS)
