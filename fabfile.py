@@ -237,7 +237,9 @@ def deploy(c, keep=5, force=False, target=None, gate_seconds=GATE_SECONDS):
             after = gate(c, address)
             tool(c, f"remove {name}", warn=True)
             state = "healthy again" if not after else f"STILL UNHEALTHY: {describe(after)}"
-            raise DeployError(f"release {name} failed its health checks and was rolled back to {old} ({state})")
+            raise DeployError(
+                f"release {name} failed its health checks ({describe(failing)}) and was rolled back to {old} ({state})"
+            )
         pruned = tool(c, f"prune {keep}").stdout.strip()
         if pruned:
             say(pruned)

@@ -147,7 +147,7 @@ def test_unhealthy_release_is_switched_back(fab, source, plan):
     result = fab("deploy", "--gate-seconds", "8", source=path)
     assert result.returncode == 1
     assert f"rolled back to {state['name_b']} (healthy again)" in result.stderr
-    assert "flask" in result.stderr  # the failing check is named
+    assert "failed its health checks (flask: GET /healthz: status 500" in result.stderr  # the failing check named
     assert_serving(plan, state["marker_b"])
     listed = release_lines(fab("releases").stdout)
     assert listed[state["name_b"]] == "*" and listed[state["name_a"]] == "-"
