@@ -25,7 +25,7 @@ class Service:
     name: str  # the name of its black-box check in stacklab_lab.checks
     port_key: str  # its port in the plan; "" when it is not published
     container: str  # the compose service whose process listens on that port
-    unit: str  # the systemd unit on a VM (the Ansible roles own these names)
+    unit: str  # on a VM, the systemd unit of its own process (gunicorn behind nginx; the Ansible roles own the names)
     profile: str  # the compose profile (stack) it belongs to
     app: str = ""  # the compose service behind a front server (gunicorn), if any
 
@@ -39,9 +39,9 @@ SERVICES = (
     Service("echo_www", "ECHO_WWW_PORT", "echo-www", "stacklab-echo-www", "www"),
     Service("ws30", "WS30_PORT", "ws30", "stacklab-ws30", "www"),
     Service("cgi", "CGI_PORT", "cgi", "apache2", "cgi"),
-    Service("wsgi", "WSGI_PORT", "wsgi-nginx", "nginx", "wsgi", app="wsgi"),
-    Service("flask", "FLASK_PORT", "flask-nginx", "nginx", "flask", app="flask"),
-    Service("django", "DJANGO_PORT", "django-nginx", "nginx", "django", app="django"),
+    Service("wsgi", "WSGI_PORT", "wsgi-nginx", "stacklab-wsgi", "wsgi", app="wsgi"),
+    Service("flask", "FLASK_PORT", "flask-nginx", "stacklab-flask", "flask", app="flask"),
+    Service("django", "DJANGO_PORT", "django-nginx", "stacklab-django", "django", app="django"),
     Service("lab", "LAB_PORT", "lab", "stacklab-lab", "lab"),
 )
 BY_NAME = {s.name: s for s in SERVICES}
