@@ -41,7 +41,7 @@ PORTS = {  # stack -> its ports in the plan (the firewall opens exactly these)
 }
 GUNICORN = ("wsgi", "flask", "django", "lab")
 SOCKET_ACTIVATED = ("wsgi", "flask", "django")  # gunicorn behind nginx, on a socket only nginx may open
-WANTED = [s for s in os.environ.get("STACKLAB_VM_STACKS", ",".join(STACKS)).split(",") if s]
+WANTED = [s for s in (os.environ.get("STACKLAB_VM_STACKS") or ",".join(STACKS)).split(",") if s]
 ABSENT = [s for s in STACKS if s not in WANTED]
 APP_UNITS = sorted({u for s in WANTED for u in STACKS[s] if u.startswith("stacklab-")})
 ALL_UNITS = sorted({u for s in WANTED for u in STACKS[s]})
