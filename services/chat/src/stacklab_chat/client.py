@@ -6,12 +6,13 @@ and exits with status 1 (the course's client spun forever printing blank lines).
 stops sending, waits for the server to deliver what is still on its way, then exits with status 0.
 """
 
-import argparse
 import contextlib
 import os
 import selectors
 import socket
 import sys
+
+from stacklab_echo.client_cli import client_parser, connect
 
 RECV_SIZE = 65536
 PROMPT = "> "
@@ -103,18 +104,18 @@ class ChatClient:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Interactive chat client: type lines, an empty line quits.")
-    p.add_argument("host", nargs="?", default="localhost")
-    p.add_argument("port", nargs="?", type=int, default=int(os.environ.get("CHAT_PORT") or 50004))
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait to connect or to send")
+    p = client_parser(
+        "Interactive chat client: type lines, an empty line quits.",
+        "CHAT_PORT",
+        50004,
+        10.0,
+        "seconds to wait to connect or to send",
+    )
     args = p.parse_args(argv)
-    try:
-        sock = socket.create_connection((args.host, args.port), timeout=args.timeout)
-    except OSError as exc:
-        print(f"chat: {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+    sock = connect("chat", args)
+    if sock is None:
         return 1
     with sock:
-        print(f"Connection accepted by ({args.host},{args.port})", flush=True)
         try:
             return ChatClient(sock, sys.stdin.fileno() if sys.stdin else None).run()
         except KeyboardInterrupt:

@@ -6,128 +6,57 @@ merged or split), sends are nonblocking with a bounded output buffer per client 
 slow client stall everyone), resets never crash the server, stdin is never read, SIGTERM/SIGINT stop it.
 """
 
-import datetime
-import errno
 import os
-import selectors
 import socket
 
-from stacklab_chat.runtime import (
-    Shutdown,
-    env_number,
-    handle_signals,
-    listen,
-    log,
-    parse,
-    parser,
-    peer,
-    printable,
-    raise_fd_limit,
-)
+from stacklab_echo.multiplex import Connection, Multiplexer, add_flags, serve
+from stacklab_echo.runtime import env_number, log, parse, parser, printable
 
-RECV_SIZE = 65536
 NICK_COMMAND = b"/nick "
 NICK_MAX = 32
-OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
 
 
-class Client:
-    __slots__ = ("addr", "events", "inbuf", "out", "reading", "refusing", "sock", "tag")
+class Client(Connection):
+    __slots__ = ("inbuf", "refusing", "tag")
 
     def __init__(self, sock: socket.socket, addr: tuple, prefix: bytes):
-        self.sock: socket.socket | None = sock
-        self.addr = addr
+        super().__init__(sock, addr)
         self.tag = prefix + b" " + repr(addr).encode() + b": "  # what goes before each of its messages
         self.inbuf = bytearray()  # a partial line, kept until its newline arrives
-        self.out = bytearray()  # messages not yet accepted by the kernel
-        self.events = selectors.EVENT_READ
-        self.reading = True  # False once the client has half-closed: deliver what it is owed, then close
         self.refusing = False  # True while discarding the rest of an over-long line
 
 
-class ChatServer:
+class ChatServer(Multiplexer):
     def __init__(self, listener: socket.socket, prefix: bytes, max_line: int, max_output: int, extras: bool = False):
-        self.listener = listener
+        super().__init__(listener, max_output)  # its connections are this server's clients, in joining order
         self.prefix = prefix
         self.extras = extras  # join/leave notices and /nick: off by default, the course's protocol has neither
         self.notices: list[bytes] = []  # notices wait until the message being delivered reached everyone
         self.broadcasting = False
         self.max_line = max_line
-        self.max_output = max_output
-        self.selector = selectors.DefaultSelector()
-        self.clients: dict[Client, None] = {}  # insertion-ordered set: everyone gets messages in the same order
         self.pending: dict[Client, None] = {}  # clients with output to send at the end of this round
-        self.accepting = False
 
-    def run(self, heartbeat: float) -> None:
-        self.listener.setblocking(False)
-        self._accept_again()
-        try:
-            while True:
-                events = self.selector.select(timeout=heartbeat)
-                if not events:
-                    log(f"Server running at {datetime.datetime.now()}")
-                for key, mask in events:
-                    if key.data is None:
-                        self._accept()
-                        continue
-                    client = key.data
-                    if client.sock is None:  # closed earlier in this round, e.g. dropped by a broadcast
-                        continue
-                    if mask & selectors.EVENT_READ:
-                        self._read(client)
-                    if mask & selectors.EVENT_WRITE and client.sock is not None:
-                        self._flush(client)
-                # Flushing once per round batches the messages of many senders into one send per client.
-                while self.pending:  # a flush may drop a client, whose `left` notice makes more pending
-                    client, _ = self.pending.popitem()
-                    if client.sock is not None:
-                        self._flush(client)
-        finally:  # also reached from a signal in the middle of _close: sock may already be None
-            for client in self.clients:
-                if client.sock is not None:
-                    client.sock.close()
-            self.selector.close()
+    def connection(self, sock: socket.socket, addr: tuple) -> Client:
+        return Client(sock, addr, self.prefix)
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                sock, addr = self.listener.accept()
-            except BlockingIOError:
-                return
-            except OSError as exc:
-                if exc.errno in OUT_OF_FDS:  # stop listening until a client leaves, rather than spin
-                    log(f"accept paused: {exc.strerror}")
-                    self.selector.unregister(self.listener)
-                    self.accepting = False
-                    return
-                log(f"accept failed: {exc}")
-                continue
-            sock.setblocking(False)
-            client = Client(sock, peer(addr), self.prefix)
-            self.selector.register(sock, selectors.EVENT_READ, client)
-            self.clients[client] = None
-            log(f"accepted connection from {client.addr!r}")
-            self._notice(client, b"joined")
+    def opened(self, client: Client) -> None:
+        self._notice(client, b"joined")
 
-    def _accept_again(self) -> None:
-        if not self.accepting:
-            self.selector.register(self.listener, selectors.EVENT_READ, None)
-            self.accepting = True
+    def round_done(self) -> None:
+        # Flushing once per round batches the messages of many senders into one send per client.
+        while self.pending:  # a flush may drop a client, whose `left` notice makes more pending
+            client, _ = self.pending.popitem()
+            if client.sock is not None:
+                self.flush(client)
 
-    def _read(self, client: Client) -> None:
-        try:
-            data = client.sock.recv(RECV_SIZE)
-        except BlockingIOError:
-            return
-        except OSError as exc:
-            self._close(client, f" ({exc.strerror or exc})")
-            return
-        if not data:
-            client.reading = False
-            client.inbuf.clear()  # a last line without its newline is incomplete: not a message
-            self._flush(client)
-            return
+    def input_ended(self, client: Client) -> None:
+        client.inbuf.clear()  # a last line without its newline is incomplete: not a message
+
+    def closed(self, client: Client) -> None:
+        client.inbuf.clear()
+        self._notice(client, b"left")
+
+    def received(self, client: Client, data: bytes) -> None:
         client.inbuf += data
         # A broadcast may drop this very client (it does not read what it is sent): then stop.
         while client.sock is not None and (end := client.inbuf.find(b"\n")) >= 0:
@@ -174,7 +103,7 @@ class ChatServer:
         """Everyone gets `message` before anything else, so all clients see one order (a drop's notice waits)."""
         self.broadcasting = True
         try:
-            for client in list(self.clients):
+            for client in list(self.connections):
                 if client.sock is not None:
                     self._send(client, message)
         finally:
@@ -186,39 +115,9 @@ class ChatServer:
             return
         client.out += data
         if len(client.out) > self.max_output:
-            self._flush(client)  # the kernel may still take it; if not, the client is dropped
+            self.flush(client)  # the kernel may still take it; if not, the client is dropped
         else:
             self.pending[client] = None
-
-    def _flush(self, client: Client) -> None:
-        try:
-            sent = client.sock.send(client.out) if client.out else 0
-        except BlockingIOError:
-            sent = 0
-        except OSError as exc:
-            self._close(client, f" ({exc.strerror or exc})")
-            return
-        del client.out[:sent]
-        if len(client.out) > self.max_output:
-            self._close(client, f" (dropped: more than {self.max_output} bytes unread)")
-            return
-        wanted = (selectors.EVENT_READ if client.reading else 0) | (selectors.EVENT_WRITE if client.out else 0)
-        if not wanted:
-            self._close(client, "")
-        elif wanted != client.events:
-            self.selector.modify(client.sock, wanted, client)
-            client.events = wanted
-
-    def _close(self, client: Client, reason: str) -> None:
-        self.selector.unregister(client.sock)
-        client.sock.close()
-        client.sock = None
-        client.out.clear()
-        client.inbuf.clear()
-        del self.clients[client]
-        log(f"closed connection from {client.addr!r}{reason}")
-        self._notice(client, b"left")
-        self._accept_again()
 
 
 def _valid_nick(name: bytes) -> bool:
@@ -230,24 +129,18 @@ def _valid_nick(name: bytes) -> bool:
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = parser("Chat server: every line from a client goes to all clients (port env CHAT_PORT).", "CHAT_PORT", 50004)
-    p.add_argument(
-        "--heartbeat",
-        type=float,
-        default=env_number("CHAT_HEARTBEAT", 60.0),
-        help="idle seconds before `Server running at ...` (env CHAT_HEARTBEAT, default 60)",
+    p = parser(
+        "Chat server: every line from a client goes to all clients (port env CHAT_PORT).",
+        "CHAT_PORT",
+        50004,
+        "chat_server.py",
     )
+    add_flags(p, "CHAT", heartbeat=60.0)
     p.add_argument(
         "--max-line",
         type=int,
         default=int(env_number("CHAT_MAX_LINE", 1 << 16)),
         help="longest message in bytes; longer lines are refused (env CHAT_MAX_LINE, default 64 KiB)",
-    )
-    p.add_argument(
-        "--max-output",
-        type=int,
-        default=int(env_number("CHAT_MAX_OUTPUT", 1 << 20)),
-        help="unread bytes a client may owe before it is dropped (env CHAT_MAX_OUTPUT, default 1 MiB)",
     )
     p.add_argument(
         "--extras",
@@ -256,16 +149,10 @@ def main(argv: list[str] | None = None) -> int:
         help="announce joins and leaves, accept `/nick NAME` (env CHAT_EXTRAS=1; off: the course's protocol)",
     )
     args = parse(p, argv)
-    fd_limit = raise_fd_limit()
-    handle_signals()
-    with listen("chat_server", args.host, args.port) as listener:
-        log(f"chat_server listening on port {args.port} (open-file limit {fd_limit})")
-        try:
-            server = ChatServer(listener, args.prefix.encode(), args.max_line, args.max_output, args.extras)
-            server.run(args.heartbeat)
-        except Shutdown:
-            log("chat_server shutting down")
-    return 0
+    prefix = args.prefix.encode()
+    return serve(
+        "chat_server", args, lambda listener: ChatServer(listener, prefix, args.max_line, args.max_output, args.extras)
+    )
 
 
 if __name__ == "__main__":

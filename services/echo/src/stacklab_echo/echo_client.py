@@ -1,19 +1,22 @@
 """One-shot echo client (course weeks 1-2): send one message, print `from (host,port) reply`."""
 
-import argparse
-import os
 import socket
 import sys
+
+from stacklab_echo.client_cli import client_parser
 
 MAX_REPLY = 1 << 20  # the server replies once and closes; read to its close, within reason
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Send one message to the echo server and print its reply.")
-    p.add_argument("host", nargs="?", default="localhost")
-    p.add_argument("port", nargs="?", type=int, default=int(os.environ.get("ECHO_PORT") or 50000))
+    p = client_parser(
+        "Send one message to the echo server and print its reply.",
+        "ECHO_PORT",
+        50000,
+        10.0,
+        "seconds to wait for the server",
+    )
     p.add_argument("-m", "--message", help="the message; without it the client prompts `> `")
-    p.add_argument("--timeout", type=float, default=10.0, help="seconds to wait for the server")
     args = p.parse_args(argv)
 
     message = args.message

@@ -4,28 +4,22 @@ An empty line (or end of input) closes the connection and exits. Like the course
 at most 1024 bytes per line sent, so a long message's later chunks show up after later prompts.
 """
 
-import argparse
-import os
-import socket
 import sys
+
+from stacklab_echo.client_cli import client_parser, connect
 
 RECV_SIZE = 1024
 
 
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description="Interactive client of the repeat-echo server.")
-    p.add_argument("host", nargs="?", default="localhost")
-    p.add_argument("port", nargs="?", type=int, default=int(os.environ.get("RECHO_PORT") or 50002))
-    p.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for each reply")
+    p = client_parser(
+        "Interactive client of the repeat-echo server.", "RECHO_PORT", 50002, 30.0, "seconds to wait for each reply"
+    )
     args = p.parse_args(argv)
-
-    try:
-        sock = socket.create_connection((args.host, args.port), timeout=args.timeout)
-    except OSError as exc:
-        print(f"recho: {args.host}:{args.port}: {exc.strerror or exc}", file=sys.stderr)
+    sock = connect("recho", args)
+    if sock is None:
         return 1
     with sock:
-        print(f"Connection accepted by ({args.host},{args.port})", flush=True)
         while True:
             try:
                 line = input("> ")

@@ -1,4 +1,5 @@
-"""What every echo server shares: settings from flags and env, the listening socket, logging, signal shutdown."""
+"""What every server shares, the echo servers and stacklab_chat's: settings from flags and env, the listening socket,
+logging, signal shutdown, the open-file limit."""
 
 import argparse
 import os
@@ -45,15 +46,20 @@ def env_number(name: str, default: float) -> float:
         raise SystemExit(f"{name}={value!r} is not a number") from None
 
 
-def parser(description: str, port_env: str, default_port: int) -> argparse.ArgumentParser:
-    """Flags every server takes; a flag beats the env var, which beats the course's default."""
+def parser(
+    description: str, port_env: str, default_port: int, script: str = "echo_server.py"
+) -> argparse.ArgumentParser:
+    """Flags every server takes; a flag beats the env var, which beats the course's default.
+
+    `script` is the course's program the positional port imitates.
+    """
     p = argparse.ArgumentParser(description=description)
     p.add_argument(
         "port_arg",
         nargs="?",
         type=int,
         metavar="port",
-        help="listening port, as in the course (`echo_server.py [port]`); same as --port",
+        help=f"listening port, as in the course (`{script} [port]`); same as --port",
     )
     port = int(env_number(port_env, default_port))
     p.add_argument("--port", type=int, default=port, help=f"env {port_env}, default {default_port}")
@@ -74,7 +80,7 @@ def listen(name: str, host: str, port: int) -> socket.socket:
     """A listening TCP socket with SO_REUSEADDR (restarts do not wait for TIME_WAIT).
 
     The backlog is the system maximum rather than the course's 5: recho's waiting clients and bursts of
-    connects to the select server queue in the kernel instead of being dropped.
+    connects to the select and chat servers queue in the kernel instead of being dropped.
     """
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:

@@ -1,0 +1,189 @@
+"""One thread, many clients: a `selectors` loop over a listening socket and its nonblocking connections.
+
+The select echo server and the chat server (stacklab_chat, built on it in the course) share this machinery:
+accepting every pending connection, pausing accept while out of file descriptors, nonblocking sends with a
+bounded output buffer per client (a client that does not read is dropped instead of stalling everyone),
+half-close handling and the idle heartbeat. A server subclasses Multiplexer and says what happens to the data.
+"""
+
+import argparse
+import datetime
+import errno
+import selectors
+import socket
+from collections.abc import Callable
+
+from stacklab_echo.runtime import Shutdown, env_number, handle_signals, listen, log, peer, raise_fd_limit
+
+OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
+
+
+class Connection:
+    __slots__ = ("addr", "events", "out", "reading", "sock")
+
+    def __init__(self, sock: socket.socket, addr: tuple):
+        self.sock: socket.socket | None = sock  # None once closed
+        self.addr = addr
+        self.out = bytearray()  # bytes not yet accepted by the kernel
+        self.events = selectors.EVENT_READ
+        self.reading = True  # False once the client has half-closed: deliver what it is owed, then close
+
+
+class Multiplexer:
+    """The loop and the connection bookkeeping; subclasses fill in the hooks below."""
+
+    recv_size = 65536
+
+    def __init__(self, listener: socket.socket, max_output: int):
+        self.listener = listener
+        self.max_output = max_output
+        self.selector = selectors.DefaultSelector()
+        self.connections: dict[Connection, None] = {}  # insertion-ordered set of the open connections
+        self.accepting = False
+
+    # Hooks.
+    def connection(self, sock: socket.socket, addr: tuple) -> Connection:
+        """A new connection's object: subclasses may return a subclass of Connection with more state."""
+        return Connection(sock, addr)
+
+    def opened(self, conn: Connection) -> None:
+        """Called once a connection is accepted and registered."""
+
+    def received(self, conn: Connection, data: bytes) -> None:
+        """Called with each chunk a connection sends."""
+
+    def input_ended(self, conn: Connection) -> None:
+        """Called when a connection half-closes, before what it is owed is flushed."""
+
+    def round_done(self) -> None:
+        """Called after each round of events."""
+
+    def closed(self, conn: Connection) -> None:
+        """Called after a connection was closed and logged."""
+
+    # The machinery.
+    def run(self, heartbeat: float) -> None:
+        self.listener.setblocking(False)
+        self._accept_again()
+        try:
+            while True:
+                events = self.selector.select(timeout=heartbeat)
+                if not events:
+                    log(f"Server running at {datetime.datetime.now()}")
+                for key, mask in events:
+                    if key.data is None:
+                        self._accept()
+                        continue
+                    conn = key.data
+                    if conn.sock is None:  # closed earlier in this round, e.g. dropped by a broadcast
+                        continue
+                    if mask & selectors.EVENT_READ:
+                        self._read(conn)
+                    if mask & selectors.EVENT_WRITE and conn.sock is not None:
+                        self.flush(conn)
+                self.round_done()
+        finally:  # also reached from a signal in the middle of close(): sock may already be None
+            for conn in self.connections:
+                if conn.sock is not None:
+                    conn.sock.close()
+            self.selector.close()
+
+    def flush(self, conn: Connection) -> None:
+        """Send what the kernel takes now; drop a client owing more than max_output; close when all is done."""
+        try:
+            sent = conn.sock.send(conn.out) if conn.out else 0
+        except BlockingIOError:
+            sent = 0
+        except OSError as exc:
+            self.close(conn, f" ({exc.strerror or exc})")
+            return
+        del conn.out[:sent]
+        if len(conn.out) > self.max_output:
+            self.close(conn, f" (dropped: more than {self.max_output} bytes unread)")
+            return
+        wanted = (selectors.EVENT_READ if conn.reading else 0) | (selectors.EVENT_WRITE if conn.out else 0)
+        if not wanted:
+            self.close(conn, "")
+        elif wanted != conn.events:
+            self.selector.modify(conn.sock, wanted, conn)
+            conn.events = wanted
+
+    def close(self, conn: Connection, reason: str) -> None:
+        self.selector.unregister(conn.sock)
+        conn.sock.close()
+        conn.sock = None
+        conn.out.clear()
+        del self.connections[conn]
+        log(f"closed connection from {conn.addr!r}{reason}")
+        self.closed(conn)
+        self._accept_again()
+
+    def _accept(self) -> None:
+        while True:  # take every pending connection: bursts of connects are the normal case
+            try:
+                sock, addr = self.listener.accept()
+            except BlockingIOError:
+                return
+            except OSError as exc:
+                if exc.errno in OUT_OF_FDS:  # stop listening until a client leaves, rather than spin
+                    log(f"accept paused: {exc.strerror}")
+                    self.selector.unregister(self.listener)
+                    self.accepting = False
+                    return
+                log(f"accept failed: {exc}")  # e.g. the client reset before we accepted it
+                continue
+            sock.setblocking(False)
+            conn = self.connection(sock, peer(addr))
+            self.selector.register(sock, selectors.EVENT_READ, conn)
+            self.connections[conn] = None
+            log(f"accepted connection from {conn.addr!r}")
+            self.opened(conn)
+
+    def _accept_again(self) -> None:
+        if not self.accepting:
+            self.selector.register(self.listener, selectors.EVENT_READ, None)
+            self.accepting = True
+
+    def _read(self, conn: Connection) -> None:
+        try:
+            data = conn.sock.recv(self.recv_size)
+        except BlockingIOError:
+            return
+        except OSError as exc:
+            self.close(conn, f" ({exc.strerror or exc})")
+            return
+        if data:
+            self.received(conn, data)
+        else:
+            conn.reading = False
+            self.input_ended(conn)
+            self.flush(conn)
+
+
+def add_flags(p: argparse.ArgumentParser, env_prefix: str, heartbeat: float) -> None:
+    """The flags of every multiplexing server: --heartbeat and --max-output, from env `<env_prefix>_...`."""
+    p.add_argument(
+        "--heartbeat",
+        type=float,
+        default=env_number(f"{env_prefix}_HEARTBEAT", heartbeat),
+        help=f"idle seconds before `Server running at ...` (env {env_prefix}_HEARTBEAT, default {heartbeat:g})",
+    )
+    p.add_argument(
+        "--max-output",
+        type=int,
+        default=int(env_number(f"{env_prefix}_MAX_OUTPUT", 1 << 20)),
+        help=f"unread bytes a client may owe before it is dropped (env {env_prefix}_MAX_OUTPUT, default 1 MiB)",
+    )
+
+
+def serve(name: str, args: argparse.Namespace, make: Callable[[socket.socket], Multiplexer], mode: str = "") -> int:
+    """Lift the open-file limit, listen, run until SIGTERM/SIGINT; `mode` goes in the start line's parentheses."""
+    fd_limit = raise_fd_limit()
+    handle_signals()
+    with listen(name, args.host, args.port) as listener:
+        log(f"{name} listening on port {args.port} ({mode}open-file limit {fd_limit})")
+        try:
+            make(listener).run(args.heartbeat)
+        except Shutdown:
+            log(f"{name} shutting down")
+    return 0
