@@ -1,10 +1,12 @@
 """Fixtures shared by the services' unit tests: real servers, started from their console scripts on 127.0.0.1."""
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -79,8 +81,6 @@ class Server:
 
 
 def _tmp_log() -> str:
-    import tempfile
-
     fd, path = tempfile.mkstemp(prefix="stacklab-server-", suffix=".log")
     os.close(fd)
     return path
@@ -100,3 +100,20 @@ def start_server():
     for server in servers:
         server.stop()
         server.log_path.unlink(missing_ok=True)
+
+
+@pytest.fixture
+def readable_tmp_dir():
+    """readable_tmp_dir(prefix) -> a new directory (mode 0755) outside pytest's tmp_path, removed after the test:
+    servers whose workers drop root (Apache, nginx as www-data) cannot enter tmp_path, which is 0700."""
+    made: list[Path] = []
+
+    def make(prefix: str) -> Path:
+        path = Path(tempfile.mkdtemp(prefix=prefix))
+        path.chmod(0o755)
+        made.append(path)
+        return path
+
+    yield make
+    for path in made:
+        shutil.rmtree(path, ignore_errors=True)

@@ -11,10 +11,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import jinja2
 import pytest
 
 from tests.unit.conftest import free_port
+from tests.unit.harness import render_template
 
 ROOT = Path(__file__).resolve().parents[3]
 SERVICE = ROOT / "services" / "cgi"
@@ -92,11 +92,7 @@ def cgi_venv() -> Iterator[Path]:
 
 
 def render_site(**variables) -> str:
-    """Render as Ansible's template module (and scripts/render-conf) do: trim_blocks, keep the last newline."""
-    environment = jinja2.Environment(  # noqa: S701 (server configuration, not HTML)
-        undefined=jinja2.StrictUndefined, trim_blocks=True, keep_trailing_newline=True
-    )
-    return environment.from_string(TEMPLATE.read_text()).render(**variables)
+    return render_template(TEMPLATE, **variables)
 
 
 def httpd_conf(root: Path, site: Path) -> str:
@@ -147,15 +143,12 @@ class ApacheSite:
 
 
 @pytest.fixture
-def apache_layout(cgi_venv) -> Iterator:
+def apache_layout(cgi_venv, readable_tmp_dir):
     """make(python=None, **template_variables) -> (root, conf path, port): a docroot and cgi-bin installed by the
     venv's stacklab-cgi-install, a rendered site and a main configuration, all under a temp dir Apache can read."""
-    roots: list[Path] = []
 
     def make(python: str | None = None, **variables) -> tuple[Path, Path, int]:
-        root = Path(tempfile.mkdtemp(prefix="stacklab-apache-"))
-        roots.append(root)
-        root.chmod(0o755)
+        root = readable_tmp_dir("stacklab-apache-")
         (root / "run").mkdir()
         install = [cgi_venv / "bin" / "stacklab-cgi-install", root / "cgi-bin", "--docroot", root / "htdocs"]
         subprocess.run([*install, *(["--python", python] if python else [])], check=True, capture_output=True)
@@ -174,9 +167,7 @@ def apache_layout(cgi_venv) -> Iterator:
         conf.write_text(httpd_conf(root, site))
         return root, conf, port
 
-    yield make
-    for root in roots:
-        shutil.rmtree(root, ignore_errors=True)
+    return make
 
 
 @pytest.fixture

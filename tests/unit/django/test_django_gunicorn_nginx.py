@@ -1,16 +1,14 @@
 """The app as deployed: migrated and seeded by its commands, served by a real gunicorn, behind a real nginx."""
 
-import os
-import pwd
 import re
 import subprocess
 from pathlib import Path
 
-import jinja2
 import pytest
 import requests
 
 from tests.unit.conftest import BIN, free_port
+from tests.unit.harness import TEST_USER, boot_gunicorn, needs_nginx, nginx_argv, render_template, write_nginx_conf
 
 CONF = Path(__file__).parents[3] / "services" / "django" / "conf"
 JON_PASSWORD = "jon-test-password-4-gunicorn"
@@ -39,9 +37,7 @@ def deployed_env(make_app_env, tmp_path_factory):
 
 
 def start_gunicorn(start_server, env: dict):
-    port = free_port()
-    env = {**env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "2"}
-    return start_server(["gunicorn", "-c", str(CONF / "gunicorn.conf.py")], port, env=env)
+    return boot_gunicorn(start_server, CONF / "gunicorn.conf.py", free_port(), env)
 
 
 @pytest.fixture
@@ -113,44 +109,20 @@ def test_healthz_is_503_without_the_schema(start_server, app_env):
 
 
 def render_site(port: int, upstream: str, static_root: str) -> str:
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)  # noqa: S701 - nginx config, not HTML
-    template = env.from_string((CONF / "nginx-site.conf.j2").read_text())
-    return template.render(django_port=port, django_upstream=upstream, django_static_root=static_root)
-
-
-NGINX_MAIN = """
-user {user};
-daemon off;
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log stderr notice;
-events {{ worker_connections 64; }}
-http {{
-    include /etc/nginx/mime.types;
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    include {tmp}/site.conf;
-}}
-"""
+    return render_template(
+        CONF / "nginx-site.conf.j2", django_port=port, django_upstream=upstream, django_static_root=static_root
+    )
 
 
 @pytest.fixture
 def nginx(start_server, gunicorn, deployed_env, tmp_path):
-    if not Path("/usr/sbin/nginx").exists():
-        pytest.skip("nginx is not installed (apt-get install nginx)")
     port = free_port()
     site = render_site(port, f"127.0.0.1:{gunicorn.port}", deployed_env["DJANGO_STATIC_ROOT"])
-    (tmp_path / "site.conf").write_text(site)
-    user = pwd.getpwuid(os.getuid()).pw_name  # as root, keep the workers able to read the test's files
-    (tmp_path / "nginx.conf").write_text(NGINX_MAIN.format(user=user, tmp=tmp_path))
-    argv = ["/usr/sbin/nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", "stderr"]
-    return start_server(argv, port)
+    conf = write_nginx_conf(tmp_path, site, TEST_USER)  # as root, keep the workers able to read the test's files
+    return start_server(nginx_argv(tmp_path, conf), port)
 
 
+@needs_nginx
 def test_login_through_nginx(nginx, gunicorn):
     log_in_and_out(f"http://127.0.0.1:{nginx.port}")
     page = requests.get(f"http://127.0.0.1:{nginx.port}/accounts/login/", timeout=10)
@@ -158,6 +130,7 @@ def test_login_through_nginx(nginx, gunicorn):
     assert page.headers["Server"] == "nginx"  # no version
 
 
+@needs_nginx
 def test_nginx_serves_the_admin_static_files(nginx, gunicorn, deployed_env):
     response = requests.get(f"http://127.0.0.1:{nginx.port}/static/admin/css/base.css", timeout=10)
     assert response.status_code == 200
@@ -167,6 +140,7 @@ def test_nginx_serves_the_admin_static_files(nginx, gunicorn, deployed_env):
     assert "/static/" not in gunicorn.log()  # nginx answered it
 
 
+@needs_nginx
 def test_nginx_refuses_big_bodies(nginx):
     response = requests.post(f"http://127.0.0.1:{nginx.port}/accounts/login/", data="x" * 2_000_000, timeout=10)
     assert response.status_code == 413

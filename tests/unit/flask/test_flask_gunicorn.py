@@ -2,16 +2,15 @@
 
 import http.client
 import os
-import pwd
 import re
 import subprocess
 from pathlib import Path
 
-import jinja2
 import pytest
 import stacklab_flask
 
 from tests.unit.conftest import BIN, free_port
+from tests.unit.harness import TEST_USER, boot_gunicorn, needs_nginx, nginx_argv, render_template, write_nginx_conf
 
 CONF = Path(__file__).parents[3] / "services" / "flask" / "conf"
 STATIC = Path(stacklab_flask.__file__).parent / "static"
@@ -29,14 +28,8 @@ def request(port: int, method: str, path: str, body: str | None = None, headers:
 
 @pytest.fixture
 def gunicorn(start_server, tmp_path):
-    port = free_port()
-    env = {
-        "GUNICORN_BIND": f"127.0.0.1:{port}",
-        "WEB_CONCURRENCY": "2",
-        "FLASK_SECRET_KEY": "test-only",
-        "FLASK_HISTORY_DB": str(tmp_path / "history.sqlite3"),
-    }
-    return start_server(["gunicorn", "-c", str(CONF / "gunicorn.conf.py")], port, env=env)
+    env = {"FLASK_SECRET_KEY": "test-only", "FLASK_HISTORY_DB": str(tmp_path / "history.sqlite3")}
+    return boot_gunicorn(start_server, CONF / "gunicorn.conf.py", free_port(), env)
 
 
 def test_healthz_and_bookshop_under_gunicorn(gunicorn):
@@ -86,44 +79,20 @@ def test_gunicorn_refuses_debug_in_production(tmp_path):
 
 
 def render_site(port: int, upstream: str, static_root: str) -> str:
-    env = jinja2.Environment(undefined=jinja2.StrictUndefined, autoescape=False)  # noqa: S701 - nginx config, not HTML
-    template = env.from_string((CONF / "nginx-site.conf.j2").read_text())
-    return template.render(flask_port=port, flask_upstream=upstream, flask_static_root=static_root)
-
-
-NGINX_MAIN = """
-user {user};
-daemon off;
-worker_processes 1;
-pid {tmp}/nginx.pid;
-error_log stderr notice;
-events {{ worker_connections 64; }}
-http {{
-    include /etc/nginx/mime.types;
-    access_log off;
-    client_body_temp_path {tmp}/body;
-    proxy_temp_path {tmp}/proxy;
-    fastcgi_temp_path {tmp}/fastcgi;
-    uwsgi_temp_path {tmp}/uwsgi;
-    scgi_temp_path {tmp}/scgi;
-    include {tmp}/site.conf;
-}}
-"""
+    return render_template(
+        CONF / "nginx-site.conf.j2", flask_port=port, flask_upstream=upstream, flask_static_root=static_root
+    )
 
 
 @pytest.fixture
 def nginx(start_server, gunicorn, tmp_path):
-    if not Path("/usr/sbin/nginx").exists():
-        pytest.skip("nginx is not installed (apt-get install nginx)")
     port = free_port()
-    (tmp_path / "site.conf").write_text(render_site(port, f"127.0.0.1:{gunicorn.port}", str(STATIC)))
-    user = pwd.getpwuid(os.getuid()).pw_name  # as root, keep the workers able to read the test's files
-    (tmp_path / "nginx.conf").write_text(NGINX_MAIN.format(user=user, tmp=tmp_path))
-    return start_server(
-        ["/usr/sbin/nginx", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", "stderr"], port
-    )
+    site = render_site(port, f"127.0.0.1:{gunicorn.port}", str(STATIC))
+    conf = write_nginx_conf(tmp_path, site, TEST_USER)  # as root, keep the workers able to read the test's files
+    return start_server(nginx_argv(tmp_path, conf), port)
 
 
+@needs_nginx
 def test_nginx_proxies_to_gunicorn(nginx, gunicorn):
     response, body = request(nginx.port, "GET", "/detail/id3")
     assert response.status == 200
@@ -132,6 +101,7 @@ def test_nginx_proxies_to_gunicorn(nginx, gunicorn):
     assert response.headers["Server"] == "nginx"  # no version
 
 
+@needs_nginx
 def test_nginx_serves_static_files_itself(nginx, gunicorn):
     response, body = request(nginx.port, "GET", "/static/style.css")
     assert response.status == 200
@@ -141,6 +111,7 @@ def test_nginx_serves_static_files_itself(nginx, gunicorn):
     assert "/static/style.css" not in gunicorn.log()
 
 
+@needs_nginx
 def test_nginx_refuses_a_100kb_body(nginx, gunicorn):
     body = "message=" + "x" * 100_000
     response, _ = request(nginx.port, "POST", "/messages", body, {"Content-Type": "application/x-www-form-urlencoded"})

@@ -11,7 +11,8 @@ import pytest
 import requests
 
 from tests.unit.conftest import free_port
-from tests.unit.wsgi.conftest import NGINX, history_items, needs_nginx, post_message, render_nginx_site
+from tests.unit.harness import NGINX, needs_nginx
+from tests.unit.wsgi.conftest import history_items, post_message, render_nginx_site
 
 pytestmark = needs_nginx
 

@@ -1,0 +1,74 @@
+"""Helpers the web services' tests share: conf templates rendered as Ansible renders them, a real gunicorn started
+with a service's conf/gunicorn.conf.py, and a real nginx with a main configuration of our own (no /etc/nginx)."""
+
+import os
+import pwd
+import shutil
+import time
+from pathlib import Path
+
+import jinja2
+import pytest
+
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+TEST_USER = pwd.getpwuid(os.getuid()).pw_name
+
+needs_nginx = pytest.mark.skipif(
+    not os.access(NGINX, os.X_OK),
+    reason="nginx is not installed (apt-get install nginx): the real-nginx tests need /usr/sbin/nginx",
+)
+
+
+def render_template(path: Path, **variables) -> str:
+    """Render as Ansible's template module (and scripts/render-conf) do: an undefined variable is an error, the
+    newline after a block tag is dropped, the file's last newline kept."""
+    environment = jinja2.Environment(  # noqa: S701 (server configuration, not HTML)
+        undefined=jinja2.StrictUndefined, trim_blocks=True, keep_trailing_newline=True
+    )
+    return environment.from_string(path.read_text()).render(**variables)
+
+
+def boot_gunicorn(start_server, conf: Path, port: int, env: dict[str, str], workers: int = 2):
+    """gunicorn as deployed (`-c conf/gunicorn.conf.py`, bound by GUNICORN_BIND to 127.0.0.1:port) -> the
+    start_server Server, once every worker has booted (the master listens before its workers are ready)."""
+    settings = {"GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers), **env}
+    server = start_server(["gunicorn", "-c", str(conf)], port, env=settings)
+    deadline = time.monotonic() + 15
+    while server.log().count("Booting worker") < workers:
+        assert time.monotonic() < deadline and server.alive(), f"workers did not boot:\n{server.log()}"
+        time.sleep(0.05)
+    return server
+
+
+def write_nginx_conf(root: Path, site: str, user: str | None) -> Path:
+    """Write `site` (a rendered http{}-level site) to root/site.conf and a main configuration of our own that
+    includes it, as Debian's nginx.conf does, to root/nginx.conf; return the latter.
+
+    `user` is who the workers run as when nginx starts as root (None: nginx's default).
+    """
+    (root / "site.conf").write_text(site)
+    conf = root / "nginx.conf"
+    conf.write_text(f"""{f"user {user};" if user else ""}
+daemon off;
+worker_processes 1;
+pid {root}/nginx.pid;
+error_log stderr notice;
+events {{ worker_connections 64; }}
+http {{
+    include /etc/nginx/mime.types;
+    default_type application/octet-stream;
+    access_log off;
+    client_body_temp_path {root}/body;
+    proxy_temp_path {root}/proxy;
+    fastcgi_temp_path {root}/fastcgi;
+    uwsgi_temp_path {root}/uwsgi;
+    scgi_temp_path {root}/scgi;
+    include {root}/site.conf;
+}}
+""")
+    return conf
+
+
+def nginx_argv(root: Path, conf: Path, *flags: str) -> list[str]:
+    """nginx in the foreground (daemon off in conf) with its prefix in root, errors to stderr."""
+    return [NGINX, *flags, "-p", str(root), "-c", str(conf), "-e", "stderr"]
