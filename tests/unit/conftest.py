@@ -1,6 +1,7 @@
 """Fixtures shared by the services' unit tests: real servers, started from their console scripts on 127.0.0.1."""
 
 import os
+import resource
 import shutil
 import signal
 import socket
@@ -19,6 +20,34 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+def ensure_fd_limit(needed: int) -> None:
+    """Raise this test process's open-file limit, or skip if the machine's hard limit is too low."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        pytest.skip(f"hard open-file limit {hard} < {needed}")
+    if soft < needed:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+
+
+def under_soft_fd_limit(limit: int, script: str, *args: str) -> list[str]:
+    """argv that runs a console script with its soft open-file limit lowered to `limit` (the hard one unchanged)."""
+    return ["/bin/sh", "-c", f'ulimit -Sn {limit} && exec "$0" "$@"', str(BIN / script), *args]
+
+
+def run_on_taken_port(script: str) -> tuple[int, subprocess.CompletedProcess]:
+    """Run a server's console script on a port another socket holds; return the port and how the run ended."""
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [str(BIN / script), "--host", "127.0.0.1", "--port", str(port)],
+            stdin=subprocess.DEVNULL,
+            capture_output=True,
+            text=True,
+            timeout=10,
+        )
+    return port, result
 
 
 def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 15.0) -> None:

@@ -1,7 +1,6 @@
 """Client-side helpers for the chat tests: real sockets on 127.0.0.1, newline framing, every wait bounded."""
 
 import os
-import resource
 import selectors
 import socket
 import struct
@@ -96,15 +95,6 @@ class Peer:
 
     def __exit__(self, *exc):
         self.sock.close()
-
-
-def ensure_fd_limit(needed: int) -> None:
-    """Raise this test process's open-file limit, or skip if the machine's hard limit is too low."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and hard < needed:
-        pytest.skip(f"hard open-file limit {hard} < {needed}")
-    if soft < needed:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 class ChatProcess:

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from tests.unit.chat.conftest import PREFIX, ensure_fd_limit
-from tests.unit.conftest import BIN, free_port
+from tests.unit.chat.conftest import PREFIX
+from tests.unit.conftest import ensure_fd_limit, free_port, under_soft_fd_limit
 
 CLIENTS = 200
 MESSAGES = 3  # per client: 600 messages, 120,000 deliveries
@@ -18,7 +18,7 @@ def test_two_hundred_clients_all_get_every_message_in_the_same_order(start_serve
     ensure_fd_limit(CLIENTS + 100)
     # Start it with a soft limit below 200 open files: the server must lift it to the hard limit itself.
     port = free_port()
-    argv = ["/bin/sh", "-c", 'ulimit -Sn 128 && exec "$0" "$@"', str(BIN / "stacklab-chat-server"), "--port", str(port)]
+    argv = under_soft_fd_limit(128, "stacklab-chat-server", "--port", str(port))
     server = start_server(argv, port, env={"ECHO_PREFIX": PREFIX})
     socks = [socket.create_connection(("127.0.0.1", port), timeout=10) for _ in range(CLIENTS)]
     try:

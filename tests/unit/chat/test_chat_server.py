@@ -3,7 +3,6 @@
 import contextlib
 import signal
 import socket
-import subprocess
 import sys
 import threading
 import time
@@ -11,7 +10,7 @@ import time
 import pytest
 
 from tests.unit.chat.conftest import PREFIX, Peer
-from tests.unit.conftest import BIN, free_port
+from tests.unit.conftest import free_port, run_on_taken_port
 
 
 def test_message_reaches_every_client_sender_included_with_the_senders_tuple(start_chat):
@@ -215,15 +214,7 @@ def _say_many(peer: Peer, count: int) -> None:
 
 
 def test_port_in_use_is_one_clear_error():
-    with socket.create_server(("127.0.0.1", 0)) as taken:
-        port = taken.getsockname()[1]
-        result = subprocess.run(
-            [str(BIN / "stacklab-chat-server"), "--host", "127.0.0.1", "--port", str(port)],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
+    port, result = run_on_taken_port("stacklab-chat-server")
     assert result.returncode == 1
     assert f"chat_server cannot listen on 127.0.0.1 port {port}: Address already in use" in result.stderr
     assert "Traceback" not in result.stderr

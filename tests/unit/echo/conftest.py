@@ -1,6 +1,5 @@
 """Client-side helpers for the echo servers' tests: real sockets on 127.0.0.1, every wait bounded."""
 
-import resource
 import socket
 import struct
 import time
@@ -54,6 +53,12 @@ def recv_exactly(sock: socket.socket, size: int, timeout: float = 5.0) -> bytes:
     return bytes(data)
 
 
+def echo_round(sock: socket.socket, message: bytes, timeout: float = 5.0) -> bytes:
+    """Send `message`, return the reply of its echo's length (`PREFIX: message` when all is well)."""
+    sock.sendall(message)
+    return recv_exactly(sock, len(REPLY + message), timeout)
+
+
 def recv_to_close(sock: socket.socket, timeout: float = 5.0) -> bytes:
     """Read until the peer closes; fail if it does not close within `timeout`."""
     deadline = time.monotonic() + timeout
@@ -96,12 +101,3 @@ def unprefix(stream: bytes) -> bytes:
 def binary_garbage(size: int) -> bytes:
     """Every byte value, NULs and invalid UTF-8 included, never forming `PREFIX: `."""
     return (bytes(range(256)) * (size // 256 + 1))[:size]
-
-
-def ensure_fd_limit(needed: int) -> None:
-    """Raise this test process's open-file limit, or skip if the machine's hard limit is too low."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and hard < needed:
-        pytest.skip(f"hard open-file limit {hard} < {needed}")
-    if soft < needed:
-        resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from tests.unit.conftest import BIN, free_port
-from tests.unit.echo.conftest import PORT_ENV, PREFIX, REPLY, connect, recv_exactly
+from tests.unit.echo.conftest import PORT_ENV, PREFIX, REPLY, connect, echo_round
 
 STDIN = {
     "at EOF": "",  # the fixture's default: /dev/null
@@ -27,6 +27,5 @@ def test_serves_whatever_stdin_is(start_server, script, stdin):
     time.sleep(0.5)  # the course's select server would be gone by now
     assert server.alive(), server.log()
     with connect(port) as sock:
-        sock.sendall(b"detached")
-        assert recv_exactly(sock, len(REPLY) + 8) == REPLY + b"detached"
+        assert echo_round(sock, b"detached") == REPLY + b"detached"
     assert "Traceback" not in server.log()

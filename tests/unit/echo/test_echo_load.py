@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from tests.unit.conftest import BIN, free_port
-from tests.unit.echo.conftest import PREFIX, REPLY, connect, ensure_fd_limit
+from tests.unit.conftest import ensure_fd_limit, free_port, under_soft_fd_limit
+from tests.unit.echo.conftest import PREFIX, REPLY, connect
 
 CLIENTS = 1000
 
@@ -16,7 +16,7 @@ def test_thousand_simultaneous_clients_each_get_their_own_echo(start_server):
     ensure_fd_limit(CLIENTS + 100)
     # Start it with a soft limit far below 1,000 open files: the server must lift it to the hard limit itself.
     port = free_port()
-    argv = ["/bin/sh", "-c", 'ulimit -Sn 256 && exec "$0" "$@"', str(BIN / "stacklab-echo-select"), "--port", str(port)]
+    argv = under_soft_fd_limit(256, "stacklab-echo-select", "--port", str(port))
     server = start_server(argv, port, env={"ECHO_PREFIX": PREFIX})
     socks = []
     try:

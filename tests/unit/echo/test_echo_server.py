@@ -1,14 +1,13 @@
 """One-shot echo server (course §1.1, checks §2 item 1) and its client, on 127.0.0.1."""
 
 import signal
-import socket
 import subprocess
 import sys
 import time
 
 import pytest
 
-from tests.unit.conftest import BIN, free_port
+from tests.unit.conftest import BIN, free_port, run_on_taken_port
 from tests.unit.echo.conftest import (
     PREFIX,
     REPLY,
@@ -209,15 +208,7 @@ def _client(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
 
 @pytest.mark.parametrize("script", ["stacklab-echo-server", "stacklab-recho-server", "stacklab-echo-select"])
 def test_port_in_use_is_one_clear_error(script):
-    with socket.create_server(("127.0.0.1", 0)) as taken:
-        port = taken.getsockname()[1]
-        result = subprocess.run(
-            [str(BIN / script), "--host", "127.0.0.1", "--port", str(port)],
-            stdin=subprocess.DEVNULL,
-            capture_output=True,
-            text=True,
-            timeout=10,
-        )
+    port, result = run_on_taken_port(script)
     assert result.returncode == 1
     assert f"cannot listen on 127.0.0.1 port {port}: Address already in use" in result.stderr
     assert "Traceback" not in result.stderr

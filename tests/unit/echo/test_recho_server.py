@@ -14,6 +14,7 @@ from tests.unit.echo.conftest import (
     REPLY,
     binary_garbage,
     connect,
+    echo_round,
     nothing_arrives,
     recv_exactly,
     recv_to_close,
@@ -29,12 +30,10 @@ def test_three_messages_on_one_connection_then_next_client(start_echo):
     with connect(server.port) as sock:
         client = sock.getsockname()
         for message in (b"one", b"two", b"three"):
-            sock.sendall(message)
-            assert recv_exactly(sock, len(REPLY + message)) == REPLY + message
+            assert echo_round(sock, message) == REPLY + message
     server.wait_for_log(f"closed connection from {client!r}")
     with connect(server.port) as sock:
-        sock.sendall(b"next")
-        assert recv_exactly(sock, len(REPLY) + 4) == REPLY + b"next"
+        assert echo_round(sock, b"next") == REPLY + b"next"
     log = server.log()
     assert f"accepted connection from {client!r}" in log
     assert log.index(f"closed connection from {client!r}") < log.rindex("accepted connection from")
@@ -43,13 +42,11 @@ def test_three_messages_on_one_connection_then_next_client(start_echo):
 def test_serves_one_client_at_a_time(start_echo):
     server = start_echo(SCRIPT)
     with connect(server.port) as a:
-        a.sendall(b"from A")
-        assert recv_exactly(a, len(REPLY) + 6) == REPLY + b"from A"  # A holds the server now
+        assert echo_round(a, b"from A") == REPLY + b"from A"  # A holds the server now
         with connect(server.port) as b:  # the connect succeeds: the kernel's backlog takes it
             b.sendall(b"from B")
             assert nothing_arrives(b, 1.0), "B was answered while A was still connected"
-            a.sendall(b"A again")
-            assert recv_exactly(a, len(REPLY) + 7) == REPLY + b"A again"
+            assert echo_round(a, b"A again") == REPLY + b"A again"
             a.close()
             assert recv_exactly(b, len(REPLY) + 6, timeout=5) == REPLY + b"from B"
 
@@ -59,8 +56,7 @@ def test_idle_client_loses_its_turn_after_the_idle_timeout(start_echo):
     with connect(server.port) as idle:
         time.sleep(0.2)  # let the server take the idle client first
         with connect(server.port) as waiting:
-            waiting.sendall(b"my turn?")
-            assert recv_exactly(waiting, len(REPLY) + 8, timeout=5) == REPLY + b"my turn?"
+            assert echo_round(waiting, b"my turn?", timeout=5) == REPLY + b"my turn?"
         assert recv_to_close(idle) == b""
     server.wait_for_log("(idle for 1 s)")
 
@@ -73,8 +69,7 @@ def test_abrupt_reset_ends_only_that_clients_turn(start_echo):
     reset(sock)
     server.wait_for_log("closed connection from")
     with connect(server.port) as sock:
-        sock.sendall(b"after reset")
-        assert recv_exactly(sock, len(REPLY) + 11) == REPLY + b"after reset"
+        assert echo_round(sock, b"after reset") == REPLY + b"after reset"
 
 
 def test_client_that_connects_and_sends_nothing_then_closes(start_echo):
@@ -83,8 +78,7 @@ def test_client_that_connects_and_sends_nothing_then_closes(start_echo):
         client = silent.getsockname()
     server.wait_for_log(f"closed connection from {client!r}\n")
     with connect(server.port) as sock:
-        sock.sendall(b"hello")
-        assert recv_exactly(sock, len(REPLY) + 5) == REPLY + b"hello"
+        assert echo_round(sock, b"hello") == REPLY + b"hello"
 
 
 def test_binary_garbage_is_echoed_chunk_by_chunk(start_echo):
@@ -113,8 +107,7 @@ def test_one_megabyte_input_is_echoed_whole_with_a_prefix_per_chunk(start_echo):
 def test_signal_stops_cleanly_even_while_a_client_is_connected(start_echo, sig):
     server = start_echo(SCRIPT)
     with connect(server.port) as sock:
-        sock.sendall(b"hold")
-        recv_exactly(sock, len(REPLY) + 4)
+        echo_round(sock, b"hold")
         server.proc.send_signal(sig)
         assert server.proc.wait(timeout=5) == 0
     assert "recho_server shutting down" in server.log()

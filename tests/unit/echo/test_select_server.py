@@ -11,6 +11,7 @@ from tests.unit.echo.conftest import (
     REPLY,
     binary_garbage,
     connect,
+    echo_round,
     nothing_arrives,
     recv_exactly,
     recv_to_close,
@@ -49,19 +50,16 @@ def test_disconnect_is_logged_and_others_keep_being_served(start_echo):
     with connect(server.port) as stays:
         with connect(server.port) as leaves:
             client = leaves.getsockname()
-            leaves.sendall(b"bye")
-            recv_exactly(leaves, len(REPLY) + 3)
+            echo_round(leaves, b"bye")
         server.wait_for_log(f"closed connection from {client!r}\n")
-        stays.sendall(b"still here")
-        assert recv_exactly(stays, len(REPLY) + 10) == REPLY + b"still here"
+        assert echo_round(stays, b"still here") == REPLY + b"still here"
 
 
 def test_logs_accept_and_data(start_echo):
     server = start_echo(SCRIPT)
     with connect(server.port) as sock:
         client = sock.getsockname()
-        sock.sendall(b"logged")
-        recv_exactly(sock, len(REPLY) + 6)
+        echo_round(sock, b"logged")
     log = server.wait_for_log(f"closed connection from {client!r}")
     assert f"accepted connection from {client!r}\n" in log
     assert f"{client!r}: logged\n" in log
@@ -77,8 +75,7 @@ def test_abrupt_resets_do_not_hurt(start_echo):
         reset(quiet)
         reset(busy)
         server.wait_for_log("Connection reset by peer")
-        other.sendall(b"alive?")
-        assert recv_exactly(other, len(REPLY) + 6) == REPLY + b"alive?"
+        assert echo_round(other, b"alive?") == REPLY + b"alive?"
 
 
 def test_clients_that_send_nothing_do_not_block_others(start_echo):
@@ -86,12 +83,10 @@ def test_clients_that_send_nothing_do_not_block_others(start_echo):
     silent = [connect(server.port) for _ in range(20)]
     try:
         with connect(server.port) as talker:
-            talker.sendall(b"anyone home")
-            assert recv_exactly(talker, len(REPLY) + 11, timeout=2) == REPLY + b"anyone home"
+            assert echo_round(talker, b"anyone home", timeout=2) == REPLY + b"anyone home"
         for sock in silent[:10]:
             sock.close()  # connect then close without sending
-        silent[10].sendall(b"late")
-        assert recv_exactly(silent[10], len(REPLY) + 4) == REPLY + b"late"
+        assert echo_round(silent[10], b"late") == REPLY + b"late"
     finally:
         for sock in silent:
             sock.close()
@@ -130,16 +125,14 @@ def test_client_that_never_reads_is_dropped_and_others_are_served(start_echo):
             while sent < 200_000_000:
                 sent += hog.send(b"h" * 65536)
         server.wait_for_log("more than 65536 bytes unread")
-        other.sendall(b"unaffected")
-        assert recv_exactly(other, len(REPLY) + 10) == REPLY + b"unaffected"
+        assert echo_round(other, b"unaffected") == REPLY + b"unaffected"
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT])
 def test_signal_stops_cleanly(start_echo, sig):
     server = start_echo(SCRIPT)
     with connect(server.port) as sock:
-        sock.sendall(b"connected")
-        recv_exactly(sock, len(REPLY) + 9)
+        echo_round(sock, b"connected")
         server.proc.send_signal(sig)
         assert server.proc.wait(timeout=5) == 0
         assert recv_to_close(sock) == b""  # the server closed its clients on the way out
