@@ -1,5 +1,9 @@
 """gunicorn settings for the Django app, the same in a container and under systemd: `gunicorn -c gunicorn.conf.py`.
 
+The package carries this file as `stacklab_django.gunicorn_conf` (a symlink in the source tree), as flask, wsgi and
+lab carry theirs: an installed wheel runs `python -m gunicorn -c python:stacklab_django.gunicorn_conf`, and
+stacklab-release copies it into each release as conf/django/gunicorn.conf.py.
+
 Env: GUNICORN_BIND (default 127.0.0.1:8000; nginx is the public front; several addresses comma-separated, or
 unix:/run/stacklab-django/gunicorn.sock), WEB_CONCURRENCY (workers, default 2).
 The app itself reads DJANGO_* and DATABASE_URL (services/django/README.md).

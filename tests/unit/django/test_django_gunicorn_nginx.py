@@ -101,6 +101,16 @@ def test_healthz_and_404_under_gunicorn(gunicorn):
     assert gunicorn.stop() == 0  # SIGTERM: a clean exit
 
 
+def test_the_package_carries_the_gunicorn_settings(start_server, deployed_env):
+    """As a server without a checkout runs it: the settings module from the installed package (conf/ symlinked)."""
+    port = free_port()
+    env = {**deployed_env, "GUNICORN_BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": "1"}
+    server = start_server(["python", "-m", "gunicorn", "-c", "python:stacklab_django.gunicorn_conf"], port, env)
+    response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=10)
+    assert (response.status_code, response.text) == (200, "ok")
+    server.wait_for_log('"GET /healthz HTTP/1.1" 200')
+
+
 def test_healthz_is_503_without_the_schema(start_server, app_env):
     server = start_gunicorn(start_server, app_env)  # never migrated: the books table is missing
     response = requests.get(f"http://127.0.0.1:{server.port}/healthz", timeout=10)
