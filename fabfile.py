@@ -159,6 +159,14 @@ def git(*args: str, cwd: Path = REPO) -> str:
     return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
 
 
+def machine_env(**extra: str) -> dict[str, str]:
+    """Our environment without the venv that `uv run fab` puts first on PATH: scripts/wheelhouse (also run by
+    Ansible's release role) wants the machine's python3, which has pip; the venv's has not."""
+    venv_bin = str(Path(sys.executable).parent)
+    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != venv_bin)
+    return {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"} | {"PATH": path, **extra}
+
+
 def build(c: Connection, force: bool) -> tuple[str, Path]:
     """The release: the lab's wheels and every locked dependency wheel for the host's Python, as one tarball."""
     dirty = git("status", "--porcelain")
@@ -175,12 +183,8 @@ def build(c: Connection, force: bool) -> tuple[str, Path]:
     out = REPO / "build" / "releases" / name
     wheelhouse = out / "wheelhouse"
     shutil.rmtree(out, ignore_errors=True)
-    # scripts/wheelhouse wants the machine's python3 with pip: not the venv's that `uv run fab` puts first on PATH.
-    venv_bin = str(Path(sys.executable).parent)
-    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != venv_bin)
-    env = {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"} | {"PATH": path}
     argv = [str(REPO / "scripts" / "wheelhouse"), str(wheelhouse), pyver]
-    proc = subprocess.run(argv, cwd=REPO, env=env, capture_output=True, text=True, check=False)
+    proc = subprocess.run(argv, cwd=REPO, env=machine_env(), capture_output=True, text=True, check=False)
     if proc.returncode != 0:
         tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-10:])
         raise DeployError(f"building the release failed (scripts/wheelhouse, exit {proc.returncode}):\n{tail}")
@@ -307,9 +311,9 @@ def provision(c, inventory=None, extra_vars=None, check=False):
                 argv = ["-i", one_host_inventory(c, Path(tmp)), "--extra-vars", f"stacklab_secrets_dir={secrets}"]
             argv += ["--extra-vars", extra_vars] if extra_vars else []
             argv += ["--check"] if check else []
-            argv = ["ansible-playbook", *argv, str(REPO / "ansible" / "site.yml")]
+            argv = [str(Path(sys.executable).parent / "ansible-playbook"), *argv, str(REPO / "ansible" / "site.yml")]
             say(" ".join(argv))
-            env = {**os.environ, "ANSIBLE_CONFIG": str(REPO / "ansible" / "ansible.cfg")}
+            env = machine_env(ANSIBLE_CONFIG=str(REPO / "ansible" / "ansible.cfg"))
             if subprocess.run(argv, cwd=REPO / "ansible", env=env, check=False).returncode != 0:
                 raise DeployError("the Ansible run failed (its output is above)")
         say(f"provisioned {c.original_host}; current release: {provisioned(c)}")

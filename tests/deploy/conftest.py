@@ -33,13 +33,18 @@ ENTRY_POINTS = {
 }
 MARKER_CODE = """
 
-# --- added by tests/deploy: every response names the build it came from ---
+# --- added by tests/deploy: every response names the build it came from, as read from the app's PACKAGE: a worker
+# that kept the old package (a gunicorn master that imported it) shows the old build even with this new file ---
 _stacklab_unmarked = {attr}
 
 
 def {attr}(environ, start_response):
+    import importlib
+
+    build = getattr(importlib.import_module(__package__), "STACKLAB_TEST_BUILD", "")
+
     def start(status, headers, exc_info=None):
-        return start_response(status, [*headers, ("{header}", "{marker}")], exc_info)
+        return start_response(status, [*headers, ("{header}", build)], exc_info)
 
     return _stacklab_unmarked(environ, start)
 """
@@ -129,7 +134,9 @@ def source(tmp_path_factory):
         subprocess.run(["git", "clone", "--quiet", "--local", str(REPO), str(path)], check=True)
         for file, attr in ENTRY_POINTS.items():
             with open(path / file, "a") as f:
-                f.write(MARKER_CODE.format(attr=attr, header=MARK_HEADER, marker=marker))
+                f.write(MARKER_CODE.format(attr=attr, header=MARK_HEADER))
+            with open((path / file).parent / "__init__.py", "a") as f:
+                f.write(f'\nSTACKLAB_TEST_BUILD = "{marker}"  # tests/deploy\n')
         for file, code in FAULTS.get(fault, {}).items():
             with open(path / file, "a") as f:
                 f.write(code)
