@@ -1,5 +1,6 @@
 """The checks' failure modes against small fake servers: each must fail, with a message that says why."""
 
+import socket
 import threading
 import time
 
@@ -40,6 +41,10 @@ def test_silent_server_times_out(fake_server):
 def test_recho_that_closes_after_one_message(fake_server):
     def one_shot(conn):
         conn.sendall(b"uw-student: " + conn.recv(1024))
+        # Hang up cleanly (FIN, then drain): closing with the check's next message unread would reset instead.
+        conn.shutdown(socket.SHUT_WR)
+        while conn.recv(1024):
+            pass
 
     port = fake_server(one_shot)
     with pytest.raises(CheckFailed, match="connection closed after b''"):
