@@ -83,12 +83,22 @@ def test_never_provisioned_host_is_named_so(fab):
 # ---------------------------------------------------------------- good releases
 
 
-def test_deploy_serves_the_new_release(fab, source, plan):
+def gunicorn_masters(on_host) -> dict[str, str]:
+    """MainPID of each gunicorn unit: the same after a deploy proves a reload (HUP), not a restart."""
+    units = [f"stacklab-{app}" for app in ("flask", "django", "wsgi", "lab")]
+    pids = on_host(f"systemctl show --property=MainPID --value {' '.join(units)}").split()
+    assert len(pids) == len(units) and "0" not in pids, f"gunicorn units not all running: {pids}"
+    return dict(zip(units, pids, strict=True))
+
+
+def test_deploy_serves_the_new_release(fab, source, plan, on_host):
     path, marker = source()
+    masters = gunicorn_masters(on_host)
     result = fab("deploy", source=path)
     assert result.returncode == 0, result.stderr
     state["name_a"], state["marker_a"] = deployed_name(result.stdout), marker
     assert_serving(plan, marker)
+    assert gunicorn_masters(on_host) == masters, "a gunicorn unit was restarted, not reloaded"
     listed = release_lines(fab("releases").stdout)
     assert listed[state["name_a"]] == "*"
 

@@ -15,14 +15,16 @@ import pytest
 TOOL = Path(__file__).resolve().parents[3] / "hosting" / "release" / "stacklab-release"
 
 
-def make_wheel(folder: Path, app: str, version: str, body: str) -> Path:
-    """A minimal pure-Python wheel of stacklab-<app> whose package holds `body`."""
+def make_wheel(folder: Path, app: str, version: str, body: str, entry_points: str = "") -> Path:
+    """A minimal pure-Python wheel of stacklab-<app> whose package holds `body` (and console scripts, if given)."""
     dist = f"stacklab_{app}-{version}"
     files = {
         f"stacklab_{app}/__init__.py": body,
         f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: stacklab-{app}\nVersion: {version}\n",
         f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
     }
+    if entry_points:
+        files[f"{dist}.dist-info/entry_points.txt"] = entry_points
     record = []
     path = folder / f"{dist}-py3-none-any.whl"
     with zipfile.ZipFile(path, "w") as whl:
@@ -92,6 +94,33 @@ def test_install_activate_switch_and_rollback(tool, wheelhouse):
     tool("rollback")
     assert current_version(tool) == "1.0"
     assert tool("previous").stdout.strip() == "20250102T000000-bbbbbbb"
+
+
+# A stand-in for Django's manage.py: records what collectstatic was run with, in the static root it was given.
+FAKE_MANAGE = """import os, sys
+from pathlib import Path
+
+
+def main():
+    seen = [" ".join(sys.argv[1:]), os.environ.get("DJANGO_SECRET_KEY", ""), os.environ.get("DATABASE_URL", "")]
+    (Path(os.environ["DJANGO_STATIC_ROOT"]) / "seen.txt").write_text("\\n".join(seen) + "\\n")
+"""
+
+
+def test_install_collects_django_static_files_with_throwaway_settings(tool, tmp_path, monkeypatch):
+    folder = tmp_path / "wh-django"
+    folder.mkdir()
+    scripts = "[console_scripts]\nstacklab-django-manage = stacklab_django:main\n"
+    make_wheel(folder, "django", "1.0", FAKE_MANAGE, entry_points=scripts)
+    (folder / "requirements.txt").write_text("")
+    monkeypatch.setenv("DJANGO_SECRET_KEY", "the-real-key")  # never handed to collectstatic
+    monkeypatch.setenv("DATABASE_URL", "postgres://real@db.example/real")
+    tool("install", str(folder), "20250101T000000-ccccccc")
+    static = tool.root / "releases" / "20250101T000000-ccccccc" / "static" / "django"
+    command, key, database = (static / "seen.txt").read_text().splitlines()
+    assert command == "collectstatic --noinput"
+    assert len(key) >= 50 and key != "the-real-key"
+    assert database == "postgres://collectstatic@localhost/unused"
 
 
 def test_install_from_a_tarball_verifies_checksums(tool, wheelhouse, tmp_path):
