@@ -1,8 +1,9 @@
 """gunicorn settings for the Django app, the same in a container and under systemd: `gunicorn -c gunicorn.conf.py`.
 
-The package carries this file as `stacklab_django.gunicorn_conf` (a symlink in the source tree), as flask, wsgi and
-lab carry theirs: an installed wheel runs `python -m gunicorn -c python:stacklab_django.gunicorn_conf`, and
-stacklab-release copies it into each release as conf/django/gunicorn.conf.py.
+The package carries this file as `stacklab_django.gunicorn_conf` (a symlink in the source tree);
+stacklab-release copies it out of the wheel into each release as conf/django/gunicorn.conf.py, and the units run
+`-c /srv/stacklab/current/conf/django/gunicorn.conf.py`: a file, not `-c python:...`, so the master never imports
+the app and a reload (HUP) serves the new release.
 
 Env: GUNICORN_BIND (default 127.0.0.1:8000; nginx is the public front; several addresses comma-separated, or
 unix:/run/stacklab-django/gunicorn.sock), WEB_CONCURRENCY (workers, default 2).

@@ -1,7 +1,9 @@
 """gunicorn settings for the Flask app, the same in a container and under systemd: `gunicorn -c gunicorn.conf.py`.
 
-The package carries this file as `stacklab_flask.gunicorn_conf` (a symlink in the source tree), so an installed release
-runs `python -m gunicorn -c python:stacklab_flask.gunicorn_conf` with no file to copy.
+The package carries this file as `stacklab_flask.gunicorn_conf` (a symlink in the source tree);
+stacklab-release copies it out of the wheel into each release as conf/flask/gunicorn.conf.py, and the units run
+`-c /srv/stacklab/current/conf/flask/gunicorn.conf.py`: a file, not `-c python:...`, so the master never imports
+the app and a reload (HUP) serves the new release.
 
 Env: GUNICORN_BIND (default 127.0.0.1:8000; nginx is the public front), WEB_CONCURRENCY (workers, default 2).
 The app itself reads FLASK_* (FLASK_SECRET_KEY or FLASK_SECRET_KEY_FILE, FLASK_HISTORY_DB).

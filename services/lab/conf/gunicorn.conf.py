@@ -1,7 +1,9 @@
 """gunicorn settings for the lab index, the same in a container and under systemd: `gunicorn -c gunicorn.conf.py`.
 
-The package carries this file as `stacklab_lab.gunicorn_conf` (a symlink in the source tree), so an installed release
-runs `python -m gunicorn -c python:stacklab_lab.gunicorn_conf` with no file to copy.
+The package carries this file as `stacklab_lab.gunicorn_conf` (a symlink in the source tree);
+stacklab-release copies it out of the wheel into each release as conf/lab/gunicorn.conf.py, and the units run
+`-c /srv/stacklab/current/conf/lab/gunicorn.conf.py`: a file, not `-c python:...`, so the master never imports
+the app and a reload (HUP) serves the new release.
 
 Env: GUNICORN_BIND (default 127.0.0.1:$LAB_PORT, 8090: no front server), WEB_CONCURRENCY (workers, default 1: each
 worker probes the services on its own, so more workers mean more probes). Threads serve concurrent page loads.

@@ -4,7 +4,10 @@ GUNICORN_BIND     where to listen, comma-separated (default 127.0.0.1:8000; comp
                   unix:/run/stacklab-wsgi/gunicorn.sock for nginx)
 WEB_CONCURRENCY   worker processes (default 2); they share the message history through SQLite
 The app reads its own settings (WSGI_HISTORY_DB, WSGI_HISTORY_MAX, WSGI_SECRET_KEY[_FILE]): see its README.
-The wheel carries this file as the module stacklab_wsgi.gunicorn_conf: `gunicorn -c python:stacklab_wsgi.gunicorn_conf`.
+The wheel carries this file as the module stacklab_wsgi.gunicorn_conf;
+stacklab-release copies it out of the wheel into each release as conf/wsgi/gunicorn.conf.py, and the units run
+`-c /srv/stacklab/current/conf/wsgi/gunicorn.conf.py`: a file, not `-c python:...`, so the master never imports
+the app and a reload (HUP) serves the new release.
 """
 
 import os
