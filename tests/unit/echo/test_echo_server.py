@@ -6,17 +6,21 @@ import sys
 import time
 
 import pytest
+from stacklab_echo.echo_server import MAX_HANDLERS
 
-from tests.unit.conftest import BIN, free_port, run_on_taken_port
+from tests.unit.conftest import BIN, ensure_fd_limit, free_port, run_on_taken_port
 from tests.unit.echo.conftest import (
     PREFIX,
     REPLY,
+    assert_backs_off_while_out_of_fds,
     binary_garbage,
     connect,
     nothing_arrives,
     recv_exactly,
     recv_to_close,
     reset,
+    threads,
+    wait_until,
 )
 
 SCRIPT = "stacklab-echo-server"
@@ -226,3 +230,29 @@ def test_bad_setting_is_one_clear_error():
     assert result.returncode == 1
     assert "ECHO_PORT='fifty' is not a number" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_connections_over_the_handler_cap_are_closed_unanswered(start_echo):
+    ensure_fd_limit(MAX_HANDLERS + 200)
+    server = start_echo(SCRIPT, ECHO_TIMEOUT="60")
+    pid = server.proc.pid
+    assert wait_until(lambda: threads(pid) == 1), "start_server's probe connection is still being served"
+    holders = [connect(server.port) for _ in range(MAX_HANDLERS)]  # silent: each holds a handler
+    try:
+        assert wait_until(lambda: threads(pid) == 1 + MAX_HANDLERS, timeout=20)
+        with connect(server.port) as refused:
+            assert recv_to_close(refused) == b""
+        server.wait_for_log(f"refused, {MAX_HANDLERS} connections already being served")
+        holders[0].sendall(b"held")
+        assert recv_to_close(holders[0]) == REPLY + b"held"
+        assert wait_until(lambda: threads(pid) == MAX_HANDLERS), "the finished handler did not go away"
+        with connect(server.port) as next_client:  # the freed slot serves the next one
+            next_client.sendall(b"next")
+            assert recv_to_close(next_client) == REPLY + b"next"
+    finally:
+        for holder in holders:
+            holder.close()
+
+
+def test_out_of_file_descriptors_backs_off_then_serves(start_echo):
+    assert_backs_off_while_out_of_fds(start_echo(SCRIPT))

@@ -12,6 +12,7 @@ from tests.unit.conftest import BIN, free_port
 from tests.unit.echo.conftest import (
     PREFIX,
     REPLY,
+    assert_backs_off_while_out_of_fds,
     binary_garbage,
     connect,
     echo_round,
@@ -135,3 +136,7 @@ def _send_then_half_close(sock, data: bytes) -> None:
 
 def _client(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "stacklab-recho"), *args], input=stdin, capture_output=True, text=True, timeout=20)
+
+
+def test_out_of_file_descriptors_backs_off_then_serves(start_echo):
+    assert_backs_off_while_out_of_fds(start_echo(SCRIPT))

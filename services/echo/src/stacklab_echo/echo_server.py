@@ -6,9 +6,19 @@ stall the others (the course's server blocked in recv for everyone).
 
 import socket
 import threading
-import time
 
-from stacklab_echo.runtime import Shutdown, env_number, handle_signals, listen, log, parse, parser, peer, printable
+from stacklab_echo.runtime import (
+    Acceptor,
+    Shutdown,
+    env_number,
+    handle_signals,
+    listen,
+    log,
+    parse,
+    parser,
+    peer,
+    printable,
+)
 
 NEWLINE = b"\r\n"  # stripped from the end of logged data, as the course printed it
 RECV_SIZE = 1024  # the course's single recv: longer messages are truncated, by design
@@ -30,14 +40,12 @@ def main(argv: list[str] | None = None) -> int:
     with listen("echo_server", args.host, args.port) as server:
         log(f"echo_server listening on port {args.port}")
         slots = threading.BoundedSemaphore(MAX_HANDLERS)
+        accept = Acceptor(server)
         try:
             while True:
-                try:
-                    conn, addr = server.accept()
-                except OSError as exc:  # e.g. out of file descriptors: this connection is lost, not the server
-                    log(f"accept failed: {exc}")
-                    time.sleep(0.1)
+                if not (accepted := accept()):
                     continue
+                conn, addr = accepted
                 if not slots.acquire(blocking=False):
                     log(f"from {peer(addr)!r}: refused, {MAX_HANDLERS} connections already being served")
                     conn.close()

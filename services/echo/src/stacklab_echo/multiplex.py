@@ -8,14 +8,11 @@ half-close handling and the idle heartbeat. A server subclasses Multiplexer and 
 
 import argparse
 import datetime
-import errno
 import selectors
 import socket
 from collections.abc import Callable
 
-from stacklab_echo.runtime import Shutdown, env_number, handle_signals, listen, log, peer, raise_fd_limit
-
-OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
+from stacklab_echo.runtime import OUT_OF_FDS, Shutdown, env_number, handle_signals, listen, log, peer, raise_fd_limit
 
 
 class Connection:

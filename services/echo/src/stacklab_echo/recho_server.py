@@ -10,7 +10,7 @@ idle client loses its turn after RECHO_IDLE_TIMEOUT seconds (default 300), so no
 
 import socket
 
-from stacklab_echo.runtime import Shutdown, env_number, handle_signals, listen, log, parse, parser, peer
+from stacklab_echo.runtime import Acceptor, Shutdown, env_number, handle_signals, listen, log, parse, parser, peer
 
 RECV_SIZE = 1024  # the course's bufsize: a long message is echoed chunk by chunk, each chunk with its own prefix
 
@@ -28,13 +28,12 @@ def main(argv: list[str] | None = None) -> int:
     handle_signals()
     with listen("recho_server", args.host, args.port) as server:
         log(f"recho_server listening on port {args.port}")
+        accept = Acceptor(server)
         try:
             while True:
-                try:
-                    conn, addr = server.accept()
-                except OSError as exc:  # e.g. a client reset before accept: skip it
-                    log(f"accept failed: {exc}")
+                if not (accepted := accept()):
                     continue
+                conn, addr = accepted
                 with conn:
                     log(f"accepted connection from {peer(addr)!r}")
                     reason = _echo_until_closed(conn, prefix, args.idle_timeout)

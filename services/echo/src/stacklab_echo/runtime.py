@@ -2,14 +2,18 @@
 logging, signal shutdown, the open-file limit."""
 
 import argparse
+import errno
 import os
 import resource
 import signal
 import socket
 import sys
+import time
 
 DEFAULT_PREFIX = "uw-student"
 LOG_PREVIEW = 200  # characters of client data shown per log line; a 1 MB message must not become a 1 MB log line
+OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
+ACCEPT_BACKOFF = 0.1  # seconds between accept attempts while out of file descriptors
 
 
 class Shutdown(BaseException):  # like KeyboardInterrupt: no `except Exception` swallows it
@@ -88,6 +92,35 @@ def listen(name: str, host: str, port: int) -> socket.socket:
     except OSError as exc:  # port taken, bad address: one clear line, not a traceback
         print(f"{name} cannot listen on {host} port {port}: {exc.strerror or exc}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
+
+
+class Acceptor:
+    """Blocking accept for the threaded and serial servers: None instead of an exception when it fails.
+
+    Out of file descriptors, the connection stays queued and the listener stays readable, so retrying at once
+    would spin at full CPU and flood the log: wait ACCEPT_BACKOFF between tries and log the pause once.
+    """
+
+    def __init__(self, listener: socket.socket):
+        self.listener = listener
+        self.paused = False
+
+    def __call__(self) -> tuple[socket.socket, tuple] | None:
+        try:
+            conn, addr = self.listener.accept()
+        except OSError as exc:
+            if exc.errno not in OUT_OF_FDS:  # e.g. the client reset before accept: skip it
+                log(f"accept failed: {exc.strerror or exc}")
+                return None
+            if not self.paused:
+                log(f"accept paused: {exc.strerror}, retrying every {ACCEPT_BACKOFF:g} s")
+                self.paused = True
+            time.sleep(ACCEPT_BACKOFF)
+            return None
+        if self.paused:
+            log("accept resumed")
+            self.paused = False
+        return conn, addr
 
 
 def peer(addr: tuple) -> tuple:
