@@ -151,6 +151,18 @@ def test_nginx_serves_the_admin_static_files(nginx, gunicorn, deployed_env):
 
 
 @needs_nginx
+def test_nginx_serves_the_stylesheet_the_pages_link(nginx, gunicorn, deployed_env):
+    page = requests.get(f"http://127.0.0.1:{nginx.port}/accounts/login/", timeout=10)
+    href = re.search(r'<link rel="stylesheet" href="([^"]+)">', page.text).group(1)
+    response = requests.get(f"http://127.0.0.1:{nginx.port}{href}", timeout=10)
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/css"
+    assert response.text == (Path(deployed_env["DJANGO_STATIC_ROOT"]) / "stacklab_django/style.css").read_text()
+    assert "header" in response.text
+    assert href not in gunicorn.log()  # nginx answered it
+
+
+@needs_nginx
 def test_nginx_refuses_big_bodies(nginx):
     response = requests.post(f"http://127.0.0.1:{nginx.port}/accounts/login/", data="x" * 2_000_000, timeout=10)
     assert response.status_code == 413

@@ -68,6 +68,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "stacklab_django.context_processors.lab",
             ],
         },
     },
@@ -111,6 +112,12 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT") or DATA_DIR / "static")
+
+# Every page links back to the lab index. By default it is the lab's plain-http index on the host this page was
+# asked for, at LAB_PORT (stack.env; compose passes the port plan): right in compose and on a VM. DJANGO_LAB_URL
+# names it outright when it lives elsewhere.
+LAB_URL = os.environ.get("DJANGO_LAB_URL") or None
+LAB_PORT = env_int("LAB_PORT", 8090)
 
 # Behind nginx with TLS (the default): secure cookies, HSTS, redirect to https, and trust nginx's
 # X-Forwarded-Proto (gunicorn listens on loopback or a socket only nginx reaches). The lab over plain http
