@@ -7,32 +7,33 @@
     fab -H deploy@host releases                    the releases on the host (`*` current, `-` previous)
     fab -H deploy@host status                      every service's health check and unit state, as a table
 
-The health checks are stacklab_lab.checks, run from here against the host's address and the ports of stack.env;
---target ADDR (or STACKLAB_TARGET) names that address when it differs from the SSH one (the local stand-ins
-publish the lab on 127.0.0.2). SSH settings come from -H/-i or an ssh_config (`fab -S hosting/cache/ssh/config`);
-host keys are checked against UserKnownHostsFile (or ~/.ssh/known_hosts). The server-side steps are
-hosting/release/stacklab-release, the tool Ansible installed.
+The health gate (stacklab_release.gate) runs the health suite's checks (stacklab_lab.checks) and fetches one real
+page of every app, from here against the host's address and the ports of stack.env; --target ADDR (or
+STACKLAB_TARGET) names that address when it differs from the SSH one (the local stand-ins publish the lab on
+127.0.0.2). SSH settings come from -H/-i or an ssh_config (`fab -S hosting/cache/ssh/config`); host keys are
+checked against UserKnownHostsFile (or ~/.ssh/known_hosts). The release is built by stacklab_release.build, as
+Ansible's first release is; the server-side steps are stacklab-release, the tool Ansible installed
+(hosting/release, docs/server-layout.md).
 """
 
-import hashlib
 import json
 import os
 import shlex
-import shutil
 import socket
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, datetime
+from datetime import datetime
 from pathlib import Path
 
 import paramiko
 from fabric import Connection, task
 from invoke.exceptions import Exit, UnexpectedExit
+from stacklab_release.build import BuildError, build_release, machine_env
+from stacklab_release.gate import describe, service_rows, wait_until_healthy
 
 REPO = Path(__file__).resolve().parent
 TOOL = "/usr/local/sbin/stacklab-release"
@@ -59,7 +60,7 @@ def guarded(c) -> Iterator[None]:
     try:
         _open(c)
         yield
-    except DeployError as exc:
+    except (DeployError, BuildError) as exc:
         raise Exit(f"{c.original_host}: {exc}", code=1) from None
     except paramiko.BadHostKeyException:
         raise Exit(
@@ -122,11 +123,10 @@ def target_address(c: Connection, target: str | None) -> str:
 
 
 def health(c: Connection, target: str, names=None, timeout: float = 3.0) -> list[tuple[str, bool, str]]:
-    """(name, ok, detail) for every lab check from here and every release unit's state on the host."""
-    from stacklab_lab import checks, ports  # the health suite's own checks (the lab package, in the dev venv)
+    """(name, ok, detail) for every check and app page from here, and every release unit's state on the host."""
+    from stacklab_lab import ports  # the lab package, in the dev venv
 
-    plan = ports.load(REPO / "stack.env")
-    rows = [(r.name, r.ok, r.detail) for r in checks.run(target, plan, names=names, timeout=timeout)]
+    rows = service_rows(target, ports.load(REPO / "stack.env"), names, timeout)
     units = tool(c, "units", warn=True)
     for line in units.stdout.splitlines():
         unit, state, _how = line.split()
@@ -138,67 +138,26 @@ def health(c: Connection, target: str, names=None, timeout: float = 3.0) -> list
 
 def gate(c: Connection, target: str, seconds: float = GATE_SECONDS) -> list[tuple[str, bool, str]]:
     """Retry the failing checks until all pass or time runs out; return the failures (empty = healthy)."""
-    deadline = time.monotonic() + seconds
-    names = None
-    while True:
-        failing = [row for row in health(c, target, names) if not row[1]]
-        if not failing or time.monotonic() > deadline:
-            return failing
-        names = [name for name, _ok, _detail in failing if not name.endswith(".service")] or None
-        time.sleep(1)
-
-
-def describe(failing: list[tuple[str, bool, str]]) -> str:
-    return "; ".join(f"{name}: {detail}" for name, _ok, detail in failing)
+    return wait_until_healthy(lambda names: health(c, target, names), seconds)
 
 
 # ---------------------------------------------------------------- build
 
 
-def git(*args: str, cwd: Path = REPO) -> str:
-    return subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True, check=True).stdout.strip()
-
-
-def machine_env(**extra: str) -> dict[str, str]:
-    """Our environment without the venv that `uv run fab` puts first on PATH: scripts/wheelhouse (also run by
-    Ansible's release role) wants the machine's python3, which has pip; the venv's has not."""
-    venv_bin = str(Path(sys.executable).parent)
-    path = os.pathsep.join(p for p in os.environ.get("PATH", "").split(os.pathsep) if p != venv_bin)
-    return {k: v for k, v in os.environ.items() if k != "VIRTUAL_ENV"} | {"PATH": path, **extra}
+def git(*args: str) -> str:
+    return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
 
 
 def build(c: Connection, force: bool) -> tuple[str, Path]:
-    """The release: the lab's wheels and every locked dependency wheel for the host's Python, as one tarball."""
+    """The release for the host's Python and architecture (stacklab_release.build, as Ansible's first release)."""
     dirty = git("status", "--porcelain")
     if dirty and not force:
         count = len(dirty.splitlines())
         raise DeployError(f"the work tree has {count} uncommitted change(s): commit them, or deploy with --force")
     probe = "import sys, platform; print(*sys.version_info[:2], platform.machine())"
     major, minor, arch = c.run(f"python3 -c '{probe}'", hide=True, in_stream=False).stdout.split()
-    pyver = f"{major}.{minor}"
-    if arch != os.uname().machine:
-        raise DeployError(f"the host is {arch}, this machine {os.uname().machine}: wheels are built for this one")
-    sha = git("rev-parse", "HEAD")
-    name = f"{datetime.now(UTC):%Y%m%dT%H%M%S}-{sha[:7]}"
-    out = REPO / "build" / "releases" / name
-    wheelhouse = out / "wheelhouse"
-    shutil.rmtree(out, ignore_errors=True)
-    argv = [str(REPO / "scripts" / "wheelhouse"), str(wheelhouse), pyver]
-    proc = subprocess.run(argv, cwd=REPO, env=machine_env(), capture_output=True, text=True, check=False)
-    if proc.returncode != 0:
-        tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-10:])
-        raise DeployError(f"building the release failed (scripts/wheelhouse, exit {proc.returncode}):\n{tail}")
-    version = git("describe", "--always", "--dirty", "--tags")
-    (wheelhouse / "RELEASE").write_text(
-        f"STACKLAB_GIT_SHA={sha}\nSTACKLAB_VERSION={version}\nSTACKLAB_BUILT={datetime.now(UTC):%Y-%m-%dT%H:%M:%SZ}\n"
-    )
-    sums = [f"{hashlib.sha256(f.read_bytes()).hexdigest()}  {f.name}" for f in sorted(wheelhouse.iterdir())]
-    (wheelhouse / "SHA256SUMS").write_text("\n".join(sums) + "\n")
-    tarball = out.with_suffix(".tar.gz")
-    with tarfile.open(tarball, "w:gz", compresslevel=1) as tar:  # wheels are compressed already
-        tar.add(wheelhouse, arcname="wheelhouse")
-    shutil.rmtree(out)
-    return name, tarball
+    release = build_release(REPO, REPO / "build" / "releases", f"{major}.{minor}", arch)
+    return release.name, release.tarball
 
 
 # ---------------------------------------------------------------- tasks
@@ -313,7 +272,7 @@ def provision(c, inventory=None, extra_vars=None, check=False):
             argv += ["--check"] if check else []
             argv = [str(Path(sys.executable).parent / "ansible-playbook"), *argv, str(REPO / "ansible" / "site.yml")]
             say(" ".join(argv))
-            env = machine_env(ANSIBLE_CONFIG=str(REPO / "ansible" / "ansible.cfg"))
+            env = machine_env() | {"ANSIBLE_CONFIG": str(REPO / "ansible" / "ansible.cfg")}
             if subprocess.run(argv, cwd=REPO / "ansible", env=env, check=False).returncode != 0:
                 raise DeployError("the Ansible run failed (its output is above)")
         say(f"provisioned {c.original_host}; current release: {provisioned(c)}")

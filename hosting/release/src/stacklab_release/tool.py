@@ -1,8 +1,7 @@
-#!/usr/bin/env python3
 """stacklab-release: install, switch and prune the lab's releases on a server (Python 3 stdlib only).
 
-Shared by Ansible (installs the first release) and `fab deploy` (ships the later ones); Ansible installs this file
-as /usr/local/sbin/stacklab-release. Layout (docs/server-layout.md):
+Shared by Ansible (installs the first release) and `fab deploy` (ships the later ones); Ansible installs it as
+/usr/local/sbin/stacklab-release, a zipapp of this package (stacklab_release.build). Layout (docs/server-layout.md):
 
     $STACKLAB_ROOT (default /srv/stacklab)
       releases/<name>/   wheelhouse/, venvs/<app>/, static/django/, RELEASE (written last: a release without it
@@ -19,7 +18,8 @@ every mutating command holds $STACKLAB_ROOT/.lock):
                                    APPS whose stacklab_<app> wheel is there, or --apps), installed offline
                                    (pip --no-index, versions from requirements.txt), runs the per-app steps (Django
                                    collectstatic into static/django, with throwaway settings: it needs neither the
-                                   secret key nor the database), then writes RELEASE. Does nothing if NAME is already installed (idempotent).
+                                   secret key nor the database), then writes RELEASE. Does nothing if NAME is
+                                   already installed (idempotent).
     check NAME                     Loads each app of NAME the way its unit would, without touching the running
                                    services: gunicorn units run `gunicorn --check-config` (imports the WSGI app),
                                    other units import their `-m` module; as the unit's User= with its environment.
@@ -65,23 +65,49 @@ import sys
 import tarfile
 import tempfile
 import time
+from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 APPS = ("echo", "chat", "www", "cgi", "wsgi", "flask", "django", "lab")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-ROOT = Path(os.environ.get("STACKLAB_ROOT", "/srv/stacklab"))
-PYTHON = os.environ.get("STACKLAB_PYTHON", "python3")
-UNIT_PREFIX = os.environ.get("STACKLAB_UNIT_PREFIX", "stacklab-")
-RELEASES = ROOT / "releases"
-CURRENT = ROOT / "current"
-PREVIOUS = ROOT / "previous"
 RELOAD_TIMEOUT = 90  # seconds for gunicorn to replace every worker (its graceful_timeout is 30 s by default)
 
 
 class Failure(Exception):
     """A clear, expected error: printed as one line, exit status 1."""
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where the releases live and which interpreter and units serve them: the server's environment in main(),
+    a temporary directory in the unit tests."""
+
+    root: Path = Path("/srv/stacklab")
+    python: str = "python3"
+    unit_prefix: str = "stacklab-"
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str]) -> Site:
+        return cls(
+            root=Path(env.get("STACKLAB_ROOT", str(cls.root))),
+            python=env.get("STACKLAB_PYTHON", cls.python),
+            unit_prefix=env.get("STACKLAB_UNIT_PREFIX", cls.unit_prefix),
+        )
+
+    @property
+    def releases(self) -> Path:
+        return self.root / "releases"
+
+    @property
+    def current(self) -> Path:
+        return self.root / "current"
+
+    @property
+    def previous(self) -> Path:
+        return self.root / "previous"
 
 
 def log(message: str) -> None:
@@ -91,21 +117,21 @@ def log(message: str) -> None:
 # ---------------------------------------------------------------- releases and symlinks
 
 
-def release_dir(name: str) -> Path:
+def release_dir(site: Site, name: str) -> Path:
     if not NAME_RE.match(name):
         raise Failure(f"bad release name {name!r} (letters, digits, '.', '_', '-')")
-    return RELEASES / name
+    return site.releases / name
 
 
 def is_complete(path: Path) -> bool:
     return (path / "RELEASE").is_file()
 
 
-def releases() -> list[str]:
+def releases(site: Site) -> list[str]:
     """Complete releases, oldest first (names start with a UTC time stamp)."""
-    if not RELEASES.is_dir():
+    if not site.releases.is_dir():
         return []
-    return sorted(p.name for p in RELEASES.iterdir() if p.is_dir() and not p.is_symlink() and is_complete(p))
+    return sorted(p.name for p in site.releases.iterdir() if p.is_dir() and not p.is_symlink() and is_complete(p))
 
 
 def link_target(link: Path) -> str | None:
@@ -137,11 +163,11 @@ def read_release_file(path: Path) -> dict[str, str]:
 
 
 @contextlib.contextmanager
-def locked():
+def locked(site: Site):
     """One mutating command at a time (Ansible and fab may meet on one server)."""
-    ROOT.mkdir(parents=True, exist_ok=True)
-    RELEASES.mkdir(exist_ok=True)
-    with open(ROOT / ".lock", "w") as lock:
+    site.root.mkdir(parents=True, exist_ok=True)
+    site.releases.mkdir(exist_ok=True)
+    with open(site.root / ".lock", "w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -224,7 +250,7 @@ def run(argv: list[str], what: str, env: dict[str, str] | None = None, capture: 
     return proc.stdout
 
 
-def find_pip(tmp: Path) -> list[str]:
+def find_pip(python: str, tmp: Path) -> list[str]:
     """One pip for every venv (`pip --python VENV`), so that venvs are made without pip: 0.1 s each instead of 4 s.
     The pip wheel that venv's ensurepip bundles runs as it is (`python pip.whl/pip`); else a throwaway venv's."""
     bundled = [
@@ -234,14 +260,14 @@ def find_pip(tmp: Path) -> list[str]:
     for wheel in bundled:
         version = tuple(int(part) for part in re.findall(r"\d+", wheel.name.split("-")[1])[:2])
         if version >= (22, 3):  # `--python` appeared in pip 22.3
-            return [PYTHON, str(wheel / "pip")]
-    run([PYTHON, "-m", "venv", str(tmp)], "bootstrap pip venv")
+            return [python, str(wheel / "pip")]
+    run([python, "-m", "venv", str(tmp)], "bootstrap pip venv")
     return [str(tmp / "bin" / "python"), "-m", "pip"]
 
 
-def make_venv(app: str, dest: Path, pip: list[str], wheelhouse: Path, constraints_file: Path) -> None:
+def make_venv(python: str, app: str, dest: Path, pip: list[str], wheelhouse: Path, constraints_file: Path) -> None:
     venv = dest / "venvs" / app
-    run([PYTHON, "-m", "venv", "--without-pip", str(venv)], f"{app}: venv")
+    run([python, "-m", "venv", "--without-pip", str(venv)], f"{app}: venv")
     run(
         [*pip, "--python", str(venv / "bin" / "python"), "install", "--quiet", "--disable-pip-version-check",
          "--no-index", "--find-links", str(wheelhouse), "--only-binary", ":all:", "-c", str(constraints_file),
@@ -250,10 +276,10 @@ def make_venv(app: str, dest: Path, pip: list[str], wheelhouse: Path, constraint
     )  # fmt: skip
 
 
-def install(src: str, name: str, apps: list[str] | None) -> None:
-    dest = release_dir(name)
+def install(site: Site, src: str, name: str, apps: list[str] | None = None) -> None:
+    dest = release_dir(site, name)
     source = Path(src).resolve()
-    with locked():
+    with locked(site):
         if is_complete(dest):
             log(f"release {name} is already installed")
             return
@@ -272,9 +298,9 @@ def install(src: str, name: str, apps: list[str] | None) -> None:
                 raise Failure(f"no stacklab wheel for {', '.join(missing) or 'any app'} in {src}")
             pins = constraints(wheelhouse)
             with tempfile.TemporaryDirectory(prefix="stacklab-pip-") as tmp:
-                pip = find_pip(Path(tmp))
+                pip = find_pip(site.python, Path(tmp))
                 with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-                    for job in [pool.submit(make_venv, a, dest, pip, wheelhouse, pins) for a in wanted]:
+                    for job in [pool.submit(make_venv, site.python, a, dest, pip, wheelhouse, pins) for a in wanted]:
                         job.result()
             for app in wanted:
                 copy_gunicorn_conf(dest, app)
@@ -362,22 +388,21 @@ def exec_argv(props: dict[str, list[str]]) -> list[str]:
     return shlex.split(match.group(1)) if match else []
 
 
-def release_units() -> list[str]:
+def release_units(site: Site) -> list[str]:
     """The lab's units whose ExecStart runs from `current` (the ones a switch concerns)."""
     if not have_systemd():
         return []
     out = subprocess.run(
-        ["systemctl", "list-units", "--all", "--type=service", "--plain", "--no-legend", f"{UNIT_PREFIX}*"],
+        ["systemctl", "list-units", "--all", "--type=service", "--plain", "--no-legend", f"{site.unit_prefix}*"],
         capture_output=True, text=True, check=False,
     ).stdout  # fmt: skip
     units = set(line.split()[0] for line in out.splitlines() if line.strip())
     out = subprocess.run(
-        ["systemctl", "list-unit-files", "--type=service", "--plain", "--no-legend", f"{UNIT_PREFIX}*"],
+        ["systemctl", "list-unit-files", "--type=service", "--plain", "--no-legend", f"{site.unit_prefix}*"],
         capture_output=True, text=True, check=False,
     ).stdout  # fmt: skip
     units |= set(line.split()[0] for line in out.splitlines() if line.strip() and "@" not in line.split()[0])
-    current = str(CURRENT) + "/"
-    return sorted(u for u in units if any(arg.startswith(current) for arg in exec_argv(unit_properties(u))))
+    return sorted(u for u in units if runs_from(site.current, exec_argv(unit_properties(u))))
 
 
 def run_as_unit(unit, argv, what, extra_env=None, as_user=True, capture=True) -> str:
@@ -405,23 +430,28 @@ def run_as_unit(unit, argv, what, extra_env=None, as_user=True, capture=True) ->
     return run([*cmd, "--", *argv], what, capture=capture)
 
 
-def in_release(argv: list[str], dest: Path) -> list[str]:
-    current = str(CURRENT) + "/"
+def runs_from(current: Path, argv: list[str]) -> bool:
+    return any(arg.startswith(f"{current}/") for arg in argv)
+
+
+def in_release(current: Path, argv: list[str], dest: Path) -> list[str]:
+    """A unit's argv with every path under `current` moved to the release at dest (to try it before the switch)."""
+    current = f"{current}/"
     return [str(dest) + "/" + arg.removeprefix(current) if arg.startswith(current) else arg for arg in argv]
 
 
-def check(name: str) -> None:
-    dest = release_dir(name)
+def check(site: Site, name: str) -> None:
+    dest = release_dir(site, name)
     if not is_complete(dest):
         raise Failure(f"release {name} is not installed")
-    units = release_units()
+    units = release_units(site)
     if not units:
         log("no unit runs from current yet: import check of each app only")
         for venv in sorted((dest / "venvs").iterdir()):
             run([str(venv / "bin" / "python"), "-c", f"import stacklab_{venv.name}"], f"{venv.name}: import")
         return
     for unit in units:
-        argv = in_release(exec_argv(unit_properties(unit)), dest)
+        argv = in_release(site.current, exec_argv(unit_properties(unit)), dest)
         if "gunicorn" in argv:
             probe = [*argv, "--check-config"]  # gunicorn loads the WSGI app and exits 0, or 1 with the traceback
         elif "-m" in argv:
@@ -433,25 +463,26 @@ def check(name: str) -> None:
         log(f"{unit}: release {name} loads")
 
 
-def migrate(name: str) -> None:
-    dest = release_dir(name)
+def migrate(site: Site, name: str) -> None:
+    dest = release_dir(site, name)
     manage = dest / "venvs" / "django" / "bin" / "stacklab-django-manage"
     if not manage.exists():
         log(f"release {name} has no Django app: no migrations")
         return
-    with locked():
-        out = run_as_unit(f"{UNIT_PREFIX}django", [str(manage), "migrate", "--noinput"], f"django: migrate ({name})")
+    with locked(site):
+        argv = [str(manage), "migrate", "--noinput"]
+        out = run_as_unit(f"{site.unit_prefix}django", argv, f"django: migrate ({name})")
     log(out.strip() or "migrations: nothing to apply")
 
 
-def manage(args: list[str]) -> None:
-    name = link_target(CURRENT)
+def manage(site: Site, args: list[str]) -> None:
+    name = link_target(site.current)
     if not name:
         raise Failure("no current release")
-    manage_script = RELEASES / name / "venvs" / "django" / "bin" / "stacklab-django-manage"
+    manage_script = site.releases / name / "venvs" / "django" / "bin" / "stacklab-django-manage"
     if not manage_script.exists():
         raise Failure(f"release {name} has no Django app")
-    run_as_unit(f"{UNIT_PREFIX}django", [str(manage_script), *args], "django-admin", capture=False)
+    run_as_unit(f"{site.unit_prefix}django", [str(manage_script), *args], "django-admin", capture=False)
 
 
 def children(pid: int) -> set[int]:
@@ -463,8 +494,8 @@ def children(pid: int) -> set[int]:
     return found
 
 
-def reload() -> None:
-    units = release_units()
+def reload(site: Site) -> None:
+    units = release_units(site)
     if not units:
         raise Failure("no unit runs from current: nothing to reload (is the host provisioned?)")
     reloadable = [u for u in units if unit_properties(u).get("CanReload") == ["yes"]]
@@ -495,8 +526,8 @@ def reload() -> None:
             log(f"{unit}: restarted in {time.monotonic() - started:.2f} s")
 
 
-def units() -> None:
-    for unit in release_units():
+def units(site: Site) -> None:
+    for unit in release_units(site):
         props = unit_properties(unit)
         how = "reload" if props.get("CanReload") == ["yes"] else "restart"
         log(f"{unit} {props.get('ActiveState', ['unknown'])[0]} {how}")
@@ -505,66 +536,66 @@ def units() -> None:
 # ---------------------------------------------------------------- switch and housekeeping
 
 
-def activate(name: str) -> None:
-    dest = release_dir(name)
-    with locked():
+def activate(site: Site, name: str) -> None:
+    dest = release_dir(site, name)
+    with locked(site):
         if not is_complete(dest):
             raise Failure(f"release {name} is not installed (or incomplete)")
-        old = link_target(CURRENT)
+        old = link_target(site.current)
         if old == name:
             log(f"release {name} is already current")
             return
         if old:
-            switch_link(PREVIOUS, old)
-        switch_link(CURRENT, name)
+            switch_link(site.previous, old)
+        switch_link(site.current, name)
     log(f"current: {name}" + (f" (previous: {old})" if old else ""))
 
 
-def rollback() -> None:
-    previous = link_target(PREVIOUS)
+def rollback(site: Site) -> None:
+    previous = link_target(site.previous)
     if not previous:
         raise Failure("no previous release to roll back to")
-    activate(previous)
+    activate(site, previous)
 
 
-def remove(name: str) -> None:
-    dest = release_dir(name)
-    with locked():
-        if link_target(CURRENT) == name:
+def remove(site: Site, name: str) -> None:
+    dest = release_dir(site, name)
+    with locked(site):
+        if link_target(site.current) == name:
             raise Failure(f"release {name} is current: activate another one first")
         if not dest.exists():
             raise Failure(f"no release {name}")
         shutil.rmtree(dest)
-        if PREVIOUS.is_symlink() and link_target(PREVIOUS) is None:
-            others = [r for r in releases() if r != link_target(CURRENT)]
+        if site.previous.is_symlink() and link_target(site.previous) is None:
+            others = [r for r in releases(site) if r != link_target(site.current)]
             if others:
-                switch_link(PREVIOUS, others[-1])
+                switch_link(site.previous, others[-1])
             else:
-                PREVIOUS.unlink()
+                site.previous.unlink()
     log(f"removed release {name}")
 
 
-def prune(keep: int) -> None:
+def prune(site: Site, keep: int) -> None:
     if keep < 1:
         raise Failure("prune keeps at least 1 release")
-    with locked():
-        names = releases()
-        kept = set(names[-keep:]) | {link_target(CURRENT), link_target(PREVIOUS)}
+    with locked(site):
+        names = releases(site)
+        kept = set(names[-keep:]) | {link_target(site.current), link_target(site.previous)}
         for name in names:
             if name not in kept:
-                shutil.rmtree(RELEASES / name)
+                shutil.rmtree(site.releases / name)
                 log(f"pruned release {name}")
-        for leftover in RELEASES.iterdir():  # incomplete installs: no other install runs while we hold the lock
+        for leftover in site.releases.iterdir():  # incomplete installs: no other install runs while we hold the lock
             if leftover.is_dir() and not is_complete(leftover):
                 shutil.rmtree(leftover)
                 log(f"removed incomplete release {leftover.name}")
 
 
-def show_list() -> None:
-    current, previous = link_target(CURRENT), link_target(PREVIOUS)
-    for name in releases():
+def show_list(site: Site) -> None:
+    current, previous = link_target(site.current), link_target(site.previous)
+    for name in releases(site):
         mark = "*" if name == current else "-" if name == previous else " "
-        info = read_release_file(RELEASES / name / "RELEASE")
+        info = read_release_file(site.releases / name / "RELEASE")
         version, installed = info.get("STACKLAB_VERSION", "?"), info.get("STACKLAB_INSTALLED", "?")
         log(f"{mark} {name}  version={version} installed={installed}")
 
@@ -576,7 +607,19 @@ def show_link(link: Path) -> None:
     log(name)
 
 
-def main(argv: list[str] | None = None) -> int:
+COMMANDS = {
+    "check": check,
+    "migrate": migrate,
+    "activate": activate,
+    "remove": remove,
+    "rollback": rollback,
+    "reload": reload,
+    "units": units,
+    "list": show_list,
+}
+
+
+def main(argv: list[str] | None = None, site: Site | None = None) -> int:
     parser = argparse.ArgumentParser(prog="stacklab-release", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("install")
@@ -590,35 +633,22 @@ def main(argv: list[str] | None = None) -> int:
     for command in ("rollback", "reload", "units", "list", "current", "previous"):
         sub.add_parser(command)
     args = parser.parse_args(argv)
+    site = site or Site.from_env(os.environ)
     os.umask(0o022)
     try:
         match args.command:
             case "install":
-                install(args.src, args.name, args.apps)
-            case "check":
-                check(args.name)
-            case "migrate":
-                migrate(args.name)
+                install(site, args.src, args.name, args.apps)
+            case "check" | "migrate" | "activate" | "remove":
+                COMMANDS[args.command](site, args.name)
             case "manage":
-                manage(args.args)
-            case "activate":
-                activate(args.name)
-            case "rollback":
-                rollback()
-            case "reload":
-                reload()
-            case "units":
-                units()
-            case "list":
-                show_list()
-            case "current":
-                show_link(CURRENT)
-            case "previous":
-                show_link(PREVIOUS)
+                manage(site, args.args)
             case "prune":
-                prune(args.keep)
-            case "remove":
-                remove(args.name)
+                prune(site, args.keep)
+            case "current" | "previous":
+                show_link(getattr(site, args.command))
+            case _:
+                COMMANDS[args.command](site)
     except Failure as exc:
         print(f"stacklab-release: error: {exc}", file=sys.stderr, flush=True)
         return 1
@@ -628,4 +658,4 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""The health gate of `fab deploy` and `fab rollback`, run on the control machine against the server's ports.
+
+A /healthz can answer 200 while the app behind it is broken (a template error, a lost book list, a CSRF
+secret that no longer signs), so the gate also fetches one real page of every app and looks for what only a
+working app renders:
+
+    django-page   GET /accounts/login/                   200, the form's CSRF token (csrfmiddlewaretoken)
+    flask-page    GET /detail/id3                        200, the book's title
+    wsgi-page     GET /history                           200, the form's CSRF token (csrf_token)
+    cgi-page      GET /cgi-bin/echo_cgi.py?message=N     200, `Message: N` echoed (N fresh each time)
+
+Rows are (name, ok, detail). service_rows() adds these to the health suite's checks (stacklab_lab.checks, which
+the control machine's workspace has; a server never runs this module); wait_until_healthy() retries what fails.
+"""
+
+from __future__ import annotations
+
+import http.client
+import secrets
+import time
+from collections.abc import Callable, Iterable, Mapping
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+Row = tuple[str, bool, str]
+MAX_BODY = 1 << 20  # bytes read from any page: a broken server cannot make the gate hoard memory
+
+
+@dataclass(frozen=True)
+class Page:
+    port_key: str  # in the port plan (stack.env)
+    path: str  # {nonce} becomes a fresh token, so an echo cannot come from a cache
+    must_contain: str
+
+
+PAGES = {
+    "django-page": Page("DJANGO_PORT", "/accounts/login/", 'name="csrfmiddlewaretoken"'),
+    "flask-page": Page("FLASK_PORT", "/detail/id3", "Foundations of Python Network Programming"),
+    "wsgi-page": Page("WSGI_PORT", "/history", 'name="csrf_token"'),
+    "cgi-page": Page("CGI_PORT", "/cgi-bin/echo_cgi.py?message=gate-{nonce}", "Message: gate-{nonce}"),
+}
+
+
+def check_page(host: str, plan: Mapping[str, str], name: str, timeout: float = 3.0) -> Row:
+    page = PAGES[name]
+    nonce = secrets.token_hex(4)
+    path, want = page.path.format(nonce=nonce), page.must_contain.format(nonce=nonce)
+    conn = http.client.HTTPConnection(host, int(plan[page.port_key]), timeout=timeout)
+    try:
+        conn.request("GET", path, headers={"User-Agent": "stacklab-gate"})
+        response = conn.getresponse()
+        body = response.read(MAX_BODY).decode("utf-8", errors="replace")
+    except (OSError, http.client.HTTPException) as exc:
+        return name, False, f"GET {path}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc!r}"
+    finally:
+        conn.close()
+    if response.status != 200:
+        return name, False, f"GET {path}: status {response.status}, expected 200"
+    if want not in body:
+        return name, False, f"GET {path}: {want!r} not in the page"
+    return name, True, f"GET {path} 200, {want!r}"
+
+
+def check_pages(host: str, plan: Mapping[str, str], names: Iterable[str] | None = None, timeout=3.0) -> list[Row]:
+    """The named pages (default all), fetched at once, in PAGES order."""
+    wanted = [name for name in PAGES if names is None or name in set(names)]
+    with ThreadPoolExecutor(max_workers=max(1, len(wanted))) as pool:
+        return list(pool.map(lambda name: check_page(host, plan, name, timeout), wanted))
+
+
+def service_rows(target: str, plan: Mapping[str, str], names: Iterable[str] | None = None, timeout=3.0) -> list[Row]:
+    """The health suite's checks and the app pages, from here; names (default all) may mix both kinds."""
+    from stacklab_lab import checks  # the control machine's workspace package: the checks the health suite runs
+
+    names = None if names is None else set(names)
+    lab = [n for n in checks.CHECKS if names is None or n in names]
+    rows = [(r.name, r.ok, r.detail) for r in checks.run(target, plan, lab, timeout)] if lab else []
+    if names is None or names & PAGES.keys():
+        rows += check_pages(target, plan, names, timeout)
+    return rows
+
+
+def wait_until_healthy(probe: Callable[[list[str] | None], list[Row]], seconds: float, pause: float = 1.0) -> list[Row]:
+    """Probe everything, then again only what failed, until nothing fails or `seconds` are up; return the last
+    failures (empty: healthy). probe(None) checks everything, probe(names) those rows (units are always checked)."""
+    deadline = time.monotonic() + seconds
+    names = None
+    while True:
+        failing = [row for row in probe(names) if not row[1]]
+        if not failing or time.monotonic() > deadline:
+            return failing
+        names = [name for name, _ok, _detail in failing if not name.endswith(".service")] or None
+        time.sleep(pause)
+
+
+def describe(failing: list[Row]) -> str:
+    return "; ".join(f"{name}: {detail}" for name, _ok, detail in failing)
