@@ -3,17 +3,21 @@
 import contextlib
 import socket
 import threading
+from pathlib import Path
 
 import pytest
-from stacklab_lab.ports import DEFAULTS
+from stacklab_lab import ports as port_plan
 
 from tests.unit.conftest import free_port
 
+STACK_ENV = Path(__file__).parents[3] / "stack.env"
+
 
 def plan(**ports) -> dict[str, str]:
-    """The default plan with some ports moved, and every other service on a closed port."""
-    closed = {key: str(free_port()) for key in DEFAULTS if key.endswith("_PORT")}
-    return {**DEFAULTS, **closed, **{key: str(value) for key, value in ports.items()}}
+    """The repository's plan with some ports moved, and every other service on a closed port."""
+    repository = port_plan.load(STACK_ENV)
+    closed = {key: str(free_port()) for key in repository if key.endswith("_PORT")}
+    return {**repository, **closed, **{key: str(value) for key, value in ports.items()}}
 
 
 @pytest.fixture

@@ -15,18 +15,18 @@ from tests.unit.lab.conftest import plan
 def test_refused_connection(fake_server):
     port = free_port()
     with pytest.raises(CheckFailed, match=rf"127\.0\.0\.1:{port}: connection refused"):
-        checks.check_echo("127.0.0.1", plan(ECHO_PORT=port), 1.0)
+        checks.CHECKS["echo"]("127.0.0.1", plan(ECHO_PORT=port), 1.0)
 
 
 def test_wrong_prefix(fake_server):
     port = fake_server(lambda conn: conn.sendall(b"someone-else: " + conn.recv(1024)))
     with pytest.raises(CheckFailed, match="expected 'uw-student: Hello, world', got b'someone-else: Hello, world'"):
-        checks.check_echo("127.0.0.1", plan(ECHO_PORT=port), 1.0)
+        checks.CHECKS["echo"]("127.0.0.1", plan(ECHO_PORT=port), 1.0)
 
 
 def test_configured_prefix_is_expected(fake_server):
     port = fake_server(lambda conn: conn.sendall(b"jon-jacky: " + conn.recv(1024)))
-    detail = checks.check_echo("127.0.0.1", {**plan(ECHO_PORT=port), "ECHO_PREFIX": "jon-jacky"})
+    detail = checks.CHECKS["echo"]("127.0.0.1", {**plan(ECHO_PORT=port), "ECHO_PREFIX": "jon-jacky"})
     assert detail == "replied 'jon-jacky: Hello, world' and closed"
 
 
@@ -34,7 +34,7 @@ def test_silent_server_times_out(fake_server):
     port = fake_server(lambda conn: time.sleep(2))
     start = time.monotonic()
     with pytest.raises(CheckFailed, match=r"did not close the connection|no reply"):
-        checks.check_echo("127.0.0.1", plan(ECHO_PORT=port), 0.3)
+        checks.CHECKS["echo"]("127.0.0.1", plan(ECHO_PORT=port), 0.3)
     assert time.monotonic() - start < 1.5
 
 
@@ -48,13 +48,13 @@ def test_recho_that_closes_after_one_message(fake_server):
 
     port = fake_server(one_shot)
     with pytest.raises(CheckFailed, match="connection closed after b''"):
-        checks.check_recho("127.0.0.1", plan(RECHO_PORT=port), 1.0)
+        checks.CHECKS["recho"]("127.0.0.1", plan(RECHO_PORT=port), 1.0)
 
 
 def test_echo_select_that_answers_the_wrong_client(fake_server):
     port = fake_server(lambda conn: conn.sendall(b"uw-student: stacklab check XX"))
     with pytest.raises(CheckFailed, match="sent 'stacklab check B1'"):
-        checks.check_echo_select("127.0.0.1", plan(ECHO_SELECT_PORT=port), 1.0)
+        checks.CHECKS["echo_select"]("127.0.0.1", plan(ECHO_SELECT_PORT=port), 1.0)
 
 
 def test_chat_that_only_echoes_to_the_sender(fake_server):
@@ -64,7 +64,7 @@ def test_chat_that_only_echoes_to_the_sender(fake_server):
 
     port = fake_server(echo_lines)
     with pytest.raises(CheckFailed, match="not received"):
-        checks.check_chat("127.0.0.1", plan(CHAT_PORT=port), 0.5)
+        checks.CHECKS["chat"]("127.0.0.1", plan(CHAT_PORT=port), 0.5)
 
 
 def test_chat_in_the_wrong_format(fake_server):
@@ -74,7 +74,7 @@ def test_chat_in_the_wrong_format(fake_server):
 
     port = fake_server(echo_lines)
     with pytest.raises(CheckFailed, match=r"got b'uw-student: stacklab check \w+ alice here"):
-        checks.check_chat("127.0.0.1", plan(CHAT_PORT=port), 0.5)
+        checks.CHECKS["chat"]("127.0.0.1", plan(CHAT_PORT=port), 0.5)
 
 
 def test_chat_whose_clients_disagree_on_the_sender(fake_server):
@@ -90,7 +90,7 @@ def test_chat_whose_clients_disagree_on_the_sender(fake_server):
 
     port = fake_server(broadcast)
     with pytest.raises(CheckFailed, match="the two clients saw different senders"):
-        checks.check_chat("127.0.0.1", plan(CHAT_PORT=port), 0.5)
+        checks.CHECKS["chat"]("127.0.0.1", plan(CHAT_PORT=port), 0.5)
 
 
 def test_the_course_hello_www_response_is_malformed(fake_server):
@@ -100,7 +100,7 @@ def test_the_course_hello_www_response_is_malformed(fake_server):
 
     port = fake_server(course_hello)
     with pytest.raises(CheckFailed, match=r"GET http://127\.0\.0\.1:\d+/: malformed HTTP response"):
-        checks.check_hello_www("127.0.0.1", plan(HELLO_WWW_PORT=port), 1.0)
+        checks.CHECKS["hello_www"]("127.0.0.1", plan(HELLO_WWW_PORT=port), 1.0)
 
 
 def http_server(status: str, body: bytes, content_type: bytes = b"text/html"):
@@ -115,30 +115,30 @@ def http_server(status: str, body: bytes, content_type: bytes = b"text/html"):
 def test_healthz_503(fake_server):
     port = fake_server(http_server("503 Service Unavailable", b"database down"))
     with pytest.raises(CheckFailed, match="GET /healthz: status 503, expected 200 \\('database down'\\)"):
-        checks.check_flask("127.0.0.1", plan(FLASK_PORT=port), 1.0)
+        checks.CHECKS["flask"]("127.0.0.1", plan(FLASK_PORT=port), 1.0)
 
 
 def test_echo_www_without_the_prefix(fake_server):
     port = fake_server(http_server("200 OK", b"<p>/stacklab-check</p>"))
     with pytest.raises(CheckFailed, match=r"'uw-student: /stacklab-check-\w+' not in the body"):
-        checks.check_echo_www("127.0.0.1", plan(ECHO_WWW_PORT=port), 1.0)
+        checks.CHECKS["echo_www"]("127.0.0.1", plan(ECHO_WWW_PORT=port), 1.0)
 
 
 def test_ws30_listing_served_as_text(fake_server):
     port = fake_server(http_server("200 OK", b'<a href="x">x</a>', b"text/plain"))
     with pytest.raises(CheckFailed, match="Content-Type 'text/plain', expected text/html"):
-        checks.check_ws30("127.0.0.1", plan(WS30_PORT=port), 1.0)
+        checks.CHECKS["ws30"]("127.0.0.1", plan(WS30_PORT=port), 1.0)
 
 
 def test_cgi_echo_not_escaping_its_input_still_must_echo(fake_server):
     port = fake_server(http_server("200 OK", b"ok"))  # /healthz fine, but the echo page lacks the message
     with pytest.raises(CheckFailed, match=r"'Message: stacklab-check-\w+' not in the body"):
-        checks.check_cgi("127.0.0.1", plan(CGI_PORT=port), 1.0)
+        checks.CHECKS["cgi"]("127.0.0.1", plan(CGI_PORT=port), 1.0)
 
 
 def test_unknown_host_name():
     with pytest.raises(CheckFailed, match=r"no-such-host\.invalid:"):
-        checks.check_echo("no-such-host.invalid", plan(), 1.0)
+        checks.CHECKS["echo"]("no-such-host.invalid", plan(), 1.0)
 
 
 def test_run_reports_every_check_in_order_concurrently(fake_server):
@@ -187,13 +187,12 @@ def test_parse_targets():
     assert checks.parse_targets("") == dict.fromkeys(checks.CHECKS, "127.0.0.1")
 
 
+def test_parse_targets_compose_names_each_front_service():
+    targets = checks.parse_targets("compose,lab=127.0.0.1")
+    assert (targets["echo_select"], targets["django"], targets["lab"]) == ("echo-select", "django-nginx", "127.0.0.1")
+
+
 @pytest.mark.parametrize("text", ["gopher=gopher", "echo="])
 def test_parse_targets_refuses_nonsense(text):
     with pytest.raises(ValueError, match="target"):
         checks.parse_targets(text)
-
-
-def test_every_catalog_service_has_a_check():
-    from stacklab_lab.catalog import SERVICES
-
-    assert list(SERVICES) == list(checks.CHECKS)

@@ -45,7 +45,7 @@ def test_check_passes_against_the_real_server(start_server, tmp_path, name, scri
 
 def test_echo_check_leaves_the_course_log_line(start_server, tmp_path):
     server = start_console_script(start_server, "stacklab-echo-server", tmp_path)
-    checks.check_echo("127.0.0.1", {**plan(ECHO_PORT=server.port), "ECHO_PREFIX": PREFIX})
+    checks.CHECKS["echo"]("127.0.0.1", {**plan(ECHO_PORT=server.port), "ECHO_PREFIX": PREFIX})
     server.wait_for_log(": Hello, world")
 
 
@@ -56,13 +56,13 @@ def test_recho_check_fails_while_another_client_holds_the_serial_server(start_se
         first.sendall(b"hi")
         assert first.recv(1024) == f"{PREFIX}: hi".encode()  # the server is now serving this client only
         with pytest.raises(CheckFailed, match="no reply within the timeout"):
-            checks.check_recho("127.0.0.1", ports, 0.5)
-    assert checks.check_recho("127.0.0.1", ports) == "two messages echoed on one connection"
+            checks.CHECKS["recho"]("127.0.0.1", ports, 0.5)
+    assert checks.CHECKS["recho"]("127.0.0.1", ports) == "two messages echoed on one connection"
 
 
 def test_chat_check_with_the_real_server_sees_the_senders_address(start_server, tmp_path):
     server = start_console_script(start_server, "stacklab-chat-server", tmp_path)
-    detail = checks.check_chat("127.0.0.1", {**plan(CHAT_PORT=server.port), "ECHO_PREFIX": PREFIX})
+    detail = checks.CHECKS["chat"]("127.0.0.1", {**plan(CHAT_PORT=server.port), "ECHO_PREFIX": PREFIX})
     assert "from ('127.0.0.1', " in detail
 
 
@@ -74,12 +74,12 @@ def test_flask_check_against_gunicorn(start_server, tmp_path):
         "FLASK_HISTORY_DB": str(tmp_path / "history.sqlite3"),
     }
     start_server(["gunicorn", "-c", str(FLASK_GUNICORN_CONF)], port, env)
-    assert checks.check_flask("127.0.0.1", plan(FLASK_PORT=port)) == "GET /healthz 200"
+    assert checks.CHECKS["flask"]("127.0.0.1", plan(FLASK_PORT=port)) == "GET /healthz 200"
 
 
 def test_lab_check_against_the_lab_index(start_server):
     server = start_console_script(start_server, "stacklab-lab")
-    assert checks.check_lab("127.0.0.1", plan(LAB_PORT=server.port)) == "GET /healthz 200"
+    assert checks.CHECKS["lab"]("127.0.0.1", plan(LAB_PORT=server.port)) == "GET /healthz 200"
 
 
 def test_check_command_exit_status(start_server, tmp_path, capsys):

@@ -5,12 +5,14 @@ with a message that says what was expected and what happened. Stable API:
 
     CheckFailed                        the one exception a check raises
     Result(name, ok, detail, seconds)  one check's outcome
-    CHECKS                             name -> check(host, ports, timeout) -> detail
+    CHECKS                             name -> check(host, ports, timeout) -> detail, one per catalog service
+    KINDS                              kind -> probe(host, port, ports, timeout) -> detail (the catalog's `check`)
     run(target, ports, names=None, timeout=3.0) -> list[Result]   all (or the named) checks, concurrently
     parse_targets(text)                "echo=echo,chat=chat:50004,127.0.0.1" -> {name: "host[:port]"}
 
 `ports` is the port plan (`stacklab_lab.ports.load()`); `target` is one host for every service or a mapping
 name -> "host" or "host:port" (the port then overrides the plan's, e.g. a compose service's internal port).
+A service's check is the function of its kind (stacklab_lab.catalog) on the port of its `port_key`.
 Standard library only: the checks run wherever a Python 3.11+ does.
 """
 
@@ -28,7 +30,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 
 from . import ports as port_plan
-from .catalog import SERVICES
+from .catalog import SERVICES, Service
 
 MAX_REPLY = 1 << 20  # bytes read from any service: a broken server cannot make a check hoard memory
 
@@ -45,7 +47,8 @@ class Result:
     seconds: float
 
 
-Check = Callable[[str, Mapping[str, str], float], str]
+Check = Callable[[str, Mapping[str, str], float], str]  # (host, plan, timeout) -> detail
+Probe = Callable[[str, int, Mapping[str, str], float], str]  # (host, port, plan, timeout) -> detail
 
 
 # --- plumbing -------------------------------------------------------------------------------------------------
@@ -161,13 +164,13 @@ def _nonce() -> str:
     return secrets.token_hex(3)  # tells this check's messages from other clients' in shared services
 
 
-# --- one check per service ------------------------------------------------------------------------------------
+# --- one probe per kind of check (the catalog's `check`) -----------------------------------------------------
 
 
-def check_echo(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str:
+def probe_echo(host: str, port: int, plan: Mapping[str, str], timeout: float = 3.0) -> str:
     """Send `Hello, world`; expect exactly `PREFIX: Hello, world`, then the server closes."""
-    want = f"{ports['ECHO_PREFIX']}: Hello, world".encode()
-    with _connection(host, port_plan.port(ports, "ECHO_PORT"), timeout) as sock:
+    want = f"{plan['ECHO_PREFIX']}: Hello, world".encode()
+    with _connection(host, port, timeout) as sock:
         sock.sendall(b"Hello, world")
         got = _recv_until_closed(sock)
     if got != want:
@@ -175,21 +178,20 @@ def check_echo(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str
     return f"replied {got.decode()!r} and closed"
 
 
-def check_recho(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str:
+def probe_recho(host: str, port: int, plan: Mapping[str, str], timeout: float = 3.0) -> str:
     """Two messages on one connection, each echoed with the prefix (serial server: busy with another client = fail)."""
-    with _connection(host, port_plan.port(ports, "RECHO_PORT"), timeout) as sock:
+    with _connection(host, port, timeout) as sock:
         for message in ("stacklab check one", "stacklab check two"):
-            _expect_echo(sock, ports["ECHO_PREFIX"], message)
+            _expect_echo(sock, plan["ECHO_PREFIX"], message)
     return "two messages echoed on one connection"
 
 
-def check_echo_select(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str:
+def probe_echo_select(host: str, port: int, plan: Mapping[str, str], timeout: float = 3.0) -> str:
     """Two clients connected at once, interleaved; each gets only its own echo."""
-    port = port_plan.port(ports, "ECHO_SELECT_PORT")
     with _connection(host, port, timeout) as first, _connection(host, port, timeout) as second:
-        _expect_echo(second, ports["ECHO_PREFIX"], "stacklab check B1")
-        _expect_echo(first, ports["ECHO_PREFIX"], "stacklab check A1")
-        _expect_echo(second, ports["ECHO_PREFIX"], "stacklab check B2")
+        _expect_echo(second, plan["ECHO_PREFIX"], "stacklab check B1")
+        _expect_echo(first, plan["ECHO_PREFIX"], "stacklab check A1")
+        _expect_echo(second, plan["ECHO_PREFIX"], "stacklab check B2")
     return "two concurrent clients, each echoed"
 
 
@@ -205,10 +207,9 @@ def _chat_sender(line: bytes, prefix: bytes, message: bytes, who: str) -> bytes:
     return match["sender"]
 
 
-def check_chat(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str:
+def probe_chat(host: str, port: int, plan: Mapping[str, str], timeout: float = 3.0) -> str:
     """A message from one client reaches both, as `PREFIX ('ip', port): message` with the same sender tuple."""
-    port = port_plan.port(ports, "CHAT_PORT")
-    prefix = ports["ECHO_PREFIX"].encode()
+    prefix = plan["ECHO_PREFIX"].encode()
     nonce = _nonce()
     with _connection(host, port, timeout) as alice:
         alice_in = bytearray()
@@ -226,27 +227,29 @@ def check_chat(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str
     return f"bob's message reached bob and alice from {to_alice.decode()}"
 
 
-def check_hello_www(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str:
-    _get_ok(host, port_plan.port(ports, "HELLO_WWW_PORT"), "/", timeout, "Hello, world!")
+def probe_hello(host: str, port: int, plan: Mapping[str, str], timeout: float = 3.0) -> str:
+    """`GET /` is 200 with `Hello, world!`."""
+    _get_ok(host, port, "/", timeout, "Hello, world!")
     return "GET / 200 'Hello, world!'"
 
 
-def check_echo_www(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str:
+def probe_path_echo(host: str, port: int, plan: Mapping[str, str], timeout: float = 3.0) -> str:
+    """`GET /<nonce path>` is 200 and shows `PREFIX: <path>`."""
     path = f"/stacklab-check-{_nonce()}"
-    _get_ok(host, port_plan.port(ports, "ECHO_WWW_PORT"), path, timeout, f"{ports['ECHO_PREFIX']}: {path}")
+    _get_ok(host, port, path, timeout, f"{plan['ECHO_PREFIX']}: {path}")
     return f"GET {path} echoed"
 
 
-def check_ws30(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str:
-    port = port_plan.port(ports, "WS30_PORT")
+def probe_listing(host: str, port: int, plan: Mapping[str, str], timeout: float = 3.0) -> str:
+    """`GET /` is a 200 HTML page with links: a directory listing."""
     content_type = _get_ok(host, port, "/", timeout, "href=")
     if not content_type.startswith("text/html"):
         raise CheckFailed(f"GET /: Content-Type {content_type!r}, expected text/html for a directory listing")
     return "GET / 200 listing"
 
 
-def check_cgi(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str:
-    port = port_plan.port(ports, "CGI_PORT")
+def probe_cgi(host: str, port: int, plan: Mapping[str, str], timeout: float = 3.0) -> str:
+    """`GET /healthz` 200, then the echo CGI program echoes a nonce in an HTML page."""
     _healthz(host, port, timeout)
     message = f"stacklab-check-{_nonce()}"
     path = f"/cgi-bin/echo_cgi.py?message={message}"
@@ -256,36 +259,36 @@ def check_cgi(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str:
     return "GET /healthz 200, echo_cgi.py echoed"
 
 
-def check_wsgi(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str:
-    return _healthz(host, port_plan.port(ports, "WSGI_PORT"), timeout)
+def probe_healthz(host: str, port: int, plan: Mapping[str, str], timeout: float = 3.0) -> str:
+    """`GET /healthz` is 200 (every HTTP app of the lab answers it, checking its own store)."""
+    return _healthz(host, port, timeout)
 
 
-def check_flask(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str:
-    return _healthz(host, port_plan.port(ports, "FLASK_PORT"), timeout)
-
-
-def check_django(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str:
-    return _healthz(host, port_plan.port(ports, "DJANGO_PORT"), timeout)
-
-
-def check_lab(host: str, ports: Mapping[str, str], timeout: float = 3.0) -> str:
-    return _healthz(host, port_plan.port(ports, "LAB_PORT"), timeout)
-
-
-CHECKS: dict[str, Check] = {
-    "echo": check_echo,
-    "recho": check_recho,
-    "echo_select": check_echo_select,
-    "chat": check_chat,
-    "hello_www": check_hello_www,
-    "echo_www": check_echo_www,
-    "ws30": check_ws30,
-    "cgi": check_cgi,
-    "wsgi": check_wsgi,
-    "flask": check_flask,
-    "django": check_django,
-    "lab": check_lab,
+KINDS: dict[str, Probe] = {
+    "echo": probe_echo,
+    "recho": probe_recho,
+    "echo_select": probe_echo_select,
+    "chat": probe_chat,
+    "hello": probe_hello,
+    "path_echo": probe_path_echo,
+    "listing": probe_listing,
+    "cgi": probe_cgi,
+    "healthz": probe_healthz,
 }
+
+
+def _service_check(service: Service) -> Check:
+    probe = KINDS[service.check]
+
+    def check(host: str, plan: Mapping[str, str], timeout: float = 3.0) -> str:
+        return probe(host, port_plan.port(plan, service.port_key), plan, timeout)
+
+    check.__name__ = f"check_{service.name}"
+    check.__doc__ = f"{service.name}: probe_{service.check} on the plan's {service.port_key}."
+    return check
+
+
+CHECKS: dict[str, Check] = {name: _service_check(service) for name, service in SERVICES.items()}
 
 
 # --- running them ---------------------------------------------------------------------------------------------
@@ -338,19 +341,21 @@ def _split_host_port(spec: str) -> tuple[str, str | None]:
 
 
 def parse_targets(text: str, default: str = "127.0.0.1") -> dict[str, str]:
-    """Comma-separated `name=host[:port]` entries; a bare `host` entry replaces the default for the rest."""
+    """Comma-separated `name=host[:port]` entries; a bare `host` entry replaces the default for the rest, and the
+    bare entry `compose` sends each of the rest to its compose service (the catalog's `compose`) by name."""
     named = {}
+    compose = False
     for entry in filter(None, (part.strip() for part in text.split(","))):
         name, sep, host = entry.partition("=")
         if not sep:
-            default = entry
+            default, compose = entry, entry == "compose"
             continue
         if name.strip() not in CHECKS:
             raise ValueError(f"target {entry!r}: unknown service {name.strip()!r}; known: {', '.join(CHECKS)}")
         if not host.strip():
             raise ValueError(f"target {entry!r}: no host")
         named[name.strip()] = host.strip()
-    return {name: named.get(name, default) for name in CHECKS}
+    return {name: named.get(name, SERVICES[name].compose if compose else default) for name in CHECKS}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -2,7 +2,8 @@
 
 Routes: `/` the HTML page (refreshes itself), `/status.json` the same as JSON, `/healthz` "ok".
 Env: LAB_PUBLIC_HOST (the address shown, default 127.0.0.1), LAB_TARGET_HOSTS (where the checks connect, see
-`checks.parse_targets`; default all 127.0.0.1), LAB_CHECK_TIMEOUT (default 3 s), the port plan (`ports.load`).
+`checks.parse_targets`; default all 127.0.0.1; `compose`: each service by its compose name), LAB_CHECK_TIMEOUT
+(default 3 s), the port plan (`ports.load`).
 Check results are reused for LAB_CACHE_SECONDS (default 5) so that many open pages do not multiply the probes.
 
 Served by gunicorn (`conf/gunicorn.conf.py`), or on its own: `python -m stacklab_lab.index [--host H] [--port P]`.
@@ -73,7 +74,7 @@ class Index:
         rows = []
         for result in self._check():
             service = SERVICES[result.name]
-            address = f"{self.public_host}:{self.plan[service.port_key]}"
+            address = f"{self.public_host}:{self.plan.get(service.port_key, '?')}"  # '?': the check says why
             rows.append(
                 {
                     "name": result.name,
@@ -173,8 +174,13 @@ class _Handler(WSGIRequestHandler):
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="The lab index page (standalone; gunicorn in containers).")
     parser.add_argument("--host", default=os.environ.get("BIND_HOST") or "0.0.0.0", help="env BIND_HOST, 0.0.0.0")
-    parser.add_argument("--port", type=int, default=ports.port(ports.load(), "LAB_PORT"), help="env LAB_PORT, 8090")
+    parser.add_argument("--port", type=int, help="default: LAB_PORT of the port plan")
     args = parser.parse_args(argv)
+    if args.port is None:
+        try:
+            args.port = ports.port(ports.load(), "LAB_PORT")
+        except ValueError as exc:
+            parser.error(str(exc))
     server = make_server(args.host, args.port, application, _ThreadingServer, _Handler)
     stop = lambda *_: threading.Thread(target=server.shutdown).start()  # noqa: E731 - shutdown() must not run in serve_forever's thread
     signal.signal(signal.SIGTERM, stop)

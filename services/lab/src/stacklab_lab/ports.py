@@ -1,59 +1,40 @@
-"""The lab's port plan (`stack.env`): ports of every service plus ECHO_PREFIX, as a dict of strings.
+"""The lab's port plan: every `*_PORT` of `stack.env` plus ECHO_PREFIX, as a dict of strings.
 
-`load()` starts from the course's defaults, overlays a stack.env file (the `path` given, else `$STACKLAB_ENV_FILE`,
-else the nearest `stack.env` above the working directory, if any), then, only when no path is given, the
-environment (compose and systemd pass the plan as env vars).
+stack.env is the only place a port is written. `load()` reads a stack.env file (the `path` given, else
+`$STACKLAB_ENV_FILE`, else the nearest `stack.env` above the working directory, if any), then, only when no path is
+given, overlays the environment (compose and systemd hand the plan to a server as env vars, with no file).
 """
 
 import os
 from pathlib import Path
 
-DEFAULTS = {
-    "ECHO_PORT": "50000",
-    "RECHO_PORT": "50002",
-    "ECHO_SELECT_PORT": "50003",
-    "CHAT_PORT": "50004",
-    "WS30_PORT": "8080",
-    "HELLO_WWW_PORT": "8081",
-    "ECHO_WWW_PORT": "8082",
-    "CGI_PORT": "8083",
-    "WSGI_PORT": "8084",
-    "FLASK_PORT": "5000",
-    "DJANGO_PORT": "8000",
-    "LAB_PORT": "8090",
-    "ECHO_PREFIX": "uw-student",
-}
+from .catalog import SERVICES
+from .envfile import parse
+
+# Settings of the plan besides the ports that the checks need.
+SETTINGS = ("ECHO_PREFIX",)
 
 
-def parse(text: str, source: str = "stack.env") -> dict[str, str]:
-    """KEY=VALUE lines; blank lines and `#` comments skipped; values unquoted, surrounding spaces dropped."""
-    plan = {}
-    for number, raw in enumerate(text.splitlines(), 1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        key, sep, value = line.partition("=")
-        if not sep or not key.strip():
-            raise ValueError(f"{source}:{number}: expected KEY=VALUE, got {raw!r}")
-        plan[key.strip()] = value.strip()
-    return plan
+def plan_keys() -> tuple[str, ...]:
+    """The keys the lab needs in a plan: every catalog service's port, then SETTINGS."""
+    return (*(s.port_key for s in SERVICES.values()), *SETTINGS)
 
 
 def load(path: str | os.PathLike | None = None) -> dict[str, str]:
-    plan = dict(DEFAULTS)
     file = Path(path) if path is not None else _find_stack_env()
-    if file is not None:
-        plan.update(parse(file.read_text(), str(file)))
+    plan = parse(file.read_text(), str(file)) if file is not None else {}
     if path is None:
-        plan.update({key: os.environ[key] for key in plan if os.environ.get(key)})
+        plan.update({key: os.environ[key] for key in (*plan, *plan_keys()) if os.environ.get(key)})
     return plan
 
 
 def port(plan: dict[str, str], key: str) -> int:
+    if key not in plan:
+        raise ValueError(f"port plan: no {key} (stack.env, or the environment when there is no stack.env)")
     try:
         return int(plan[key])
-    except (KeyError, ValueError):
-        raise ValueError(f"port plan: {key} is {plan.get(key)!r}, not a port number") from None
+    except ValueError:
+        raise ValueError(f"port plan: {key} is {plan[key]!r}, not a port number") from None
 
 
 def _find_stack_env() -> Path | None:
