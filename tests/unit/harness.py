@@ -4,6 +4,9 @@ with a service's conf/gunicorn.conf.py, and a real nginx with a main configurati
 import os
 import pwd
 import shutil
+import subprocess
+import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -72,3 +75,40 @@ http {{
 def nginx_argv(root: Path, conf: Path, *flags: str) -> list[str]:
     """nginx in the foreground (daemon off in conf) with its prefix in root, errors to stderr."""
     return [NGINX, *flags, "-p", str(root), "-c", str(conf), "-e", "stderr"]
+
+
+WHEELHOUSE = Path(__file__).resolve().parents[2] / "build" / "wheelhouse"
+
+
+def install_service_wheel(python: Path, service: Path) -> None:
+    """Install a service as a server does: its wheel, built from this checkout, with its dependencies from the
+    wheelhouse (scripts/wheelhouse, the locked versions) and no index. Nothing here reads uv's index cache, which
+    a fresh machine does not have: the build backend is the locked hatchling of the test environment itself."""
+    uv = shutil.which("uv")
+    if not WHEELHOUSE.is_dir():
+        pytest.fail(f"no wheelhouse at {WHEELHOUSE}: run scripts/wheelhouse (./run unit does)")
+    dist = Path(tempfile.mkdtemp(prefix="stacklab-wheel-"))
+    try:
+        subprocess.run(
+            [
+                uv,
+                "build",
+                "--quiet",
+                "--offline",
+                "--no-build-isolation",
+                "--python",
+                sys.executable,
+                "--wheel",
+                "--out-dir",
+                dist,
+                service,
+            ],
+            check=True,
+        )
+        (wheel,) = dist.glob("*.whl")
+        subprocess.run(
+            [uv, "pip", "install", "--quiet", "--python", python, "--no-index", "--find-links", WHEELHOUSE, wheel],
+            check=True,
+        )
+    finally:
+        shutil.rmtree(dist, ignore_errors=True)

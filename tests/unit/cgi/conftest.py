@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.unit.conftest import free_port
-from tests.unit.harness import render_template
+from tests.unit.harness import install_service_wheel, render_template
 
 ROOT = Path(__file__).resolve().parents[3]
 SERVICE = ROOT / "services" / "cgi"
@@ -83,10 +83,7 @@ def cgi_venv() -> Iterator[Path]:
     top.chmod(0o755)
     venv = top / "venv"
     subprocess.run([uv, "venv", "--quiet", "--python", SYSTEM_PYTHON, venv], check=True)
-    # --offline: the build backend comes from uv's cache (filled by `uv sync`); tests never reach the network.
-    subprocess.run(
-        [uv, "pip", "install", "--quiet", "--offline", "--python", venv / "bin" / "python", SERVICE], check=True
-    )
+    install_service_wheel(venv / "bin" / "python", SERVICE)
     yield venv
     shutil.rmtree(top, ignore_errors=True)
 

@@ -10,6 +10,7 @@ import pytest
 import requests
 
 from tests.unit.conftest import free_port
+from tests.unit.harness import install_service_wheel
 from tests.unit.wsgi.conftest import ROOT
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
@@ -23,11 +24,7 @@ def wheel_venv():
     top = Path(tempfile.mkdtemp(prefix="stacklab-wsgi-venv-"))
     venv = top / "venv"
     subprocess.run([uv, "venv", "--quiet", "--python", SYSTEM_PYTHON, venv], check=True)
-    # --offline: gunicorn and the build backend come from uv's cache (filled by `uv sync`); no network in tests.
-    python = venv / "bin" / "python"
-    subprocess.run(
-        [uv, "pip", "install", "--quiet", "--offline", "--python", python, ROOT / "services/wsgi"], check=True
-    )
+    install_service_wheel(venv / "bin" / "python", ROOT / "services/wsgi")
     yield venv
     shutil.rmtree(top, ignore_errors=True)
 
