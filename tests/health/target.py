@@ -13,47 +13,21 @@ import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from stacklab_lab import envfile
 from stacklab_lab import ports as port_plan
+from stacklab_lab.catalog import SERVICES as CATALOG
+from stacklab_lab.catalog import Service
 
 ROOT = Path(__file__).resolve().parents[2]
 
-
-@dataclass(frozen=True)
-class Service:
-    """One service of the lab as the suite sees it."""
-
-    name: str  # the name of its black-box check in stacklab_lab.checks
-    port_key: str  # its port in the plan; "" when it is not published
-    container: str  # the compose service whose process listens on that port
-    unit: str  # on a VM, the systemd unit of its own process (gunicorn behind nginx; the Ansible roles own the names)
-    profile: str  # the compose profile (stack) it belongs to
-    app: str = ""  # the compose service behind a front server (gunicorn), if any
-
-
-SERVICES = (
-    Service("echo", "ECHO_PORT", "echo", "stacklab-echo", "echo"),
-    Service("recho", "RECHO_PORT", "recho", "stacklab-recho", "echo"),
-    Service("echo_select", "ECHO_SELECT_PORT", "echo-select", "stacklab-echo-select", "echo"),
-    Service("chat", "CHAT_PORT", "chat", "stacklab-chat", "chat"),
-    Service("hello_www", "HELLO_WWW_PORT", "hello-www", "stacklab-hello-www", "www"),
-    Service("echo_www", "ECHO_WWW_PORT", "echo-www", "stacklab-echo-www", "www"),
-    Service("ws30", "WS30_PORT", "ws30", "stacklab-ws30", "www"),
-    Service("cgi", "CGI_PORT", "cgi", "apache2", "cgi"),
-    Service("wsgi", "WSGI_PORT", "wsgi-nginx", "stacklab-wsgi", "wsgi", app="wsgi"),
-    Service("flask", "FLASK_PORT", "flask-nginx", "stacklab-flask", "flask", app="flask"),
-    Service("django", "DJANGO_PORT", "django-nginx", "stacklab-django", "django", app="django"),
-    Service("lab", "LAB_PORT", "lab", "stacklab-lab", "lab"),
-)
-BY_NAME = {s.name: s for s in SERVICES}
+# Every service of the lab (stacklab_lab.catalog): its check name, port key, compose services and VM units.
+SERVICES: tuple[Service, ...] = tuple(CATALOG.values())
 
 # systemd units on a VM whose main process is a root master by design (see Target.main_pid_command).
 FRONT_SERVERS = ("nginx", "apache2")
 
-# Compose services that have no port of their own but are part of the stack (databases).
-BACKENDS = ("postgres",)
-
 # Every long-running compose service (container) of the stack.
-CONTAINERS = tuple(sorted({s.container for s in SERVICES} | {s.app for s in SERVICES if s.app} | set(BACKENDS)))
+CONTAINERS = tuple(sorted({c for s in SERVICES for c in s.compose_services}))
 
 
 @dataclass(frozen=True)
@@ -100,9 +74,7 @@ def load(kind: str | None = None) -> Target:
     kind = kind or os.environ.get("STACKLAB_TARGET", "compose")
     plan = port_plan.load(ROOT / "stack.env")
     if kind == "compose" and (ROOT / ".env").is_file():  # as compose: .env beats stack.env, the shell beats both
-        plan.update(
-            {key: value for key, value in port_plan.parse((ROOT / ".env").read_text(), ".env").items() if key in plan}
-        )
+        plan.update({key: value for key, value in envfile.read(ROOT / ".env").items() if key in plan})
     plan.update({key: os.environ[key] for key in plan if os.environ.get(key)})
     secrets_dir = Path(os.environ.get("STACKLAB_SECRETS_DIR") or ROOT / "secrets")
     if kind == "compose":

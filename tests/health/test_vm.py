@@ -17,30 +17,18 @@ import urllib.parse
 
 import paramiko
 import pytest
+from stacklab_lab import catalog
 from target import ROOT
 
 STACKS = {  # stack -> the systemd units (services) Ansible gives it on the app server
-    "echo": ["stacklab-echo", "stacklab-recho", "stacklab-echo-select"],
-    "chat": ["stacklab-chat"],
-    "www": ["stacklab-hello-www", "stacklab-echo-www", "stacklab-ws30"],
-    "cgi": ["apache2"],
-    "wsgi": ["stacklab-wsgi", "nginx"],
-    "flask": ["stacklab-flask", "nginx"],
-    "django": ["stacklab-django", "nginx"],
-    "lab": ["stacklab-lab"],
+    stack: list(dict.fromkeys(u for s in members for u in s.units)) for stack, members in catalog.stacks().items()
 }
 PORTS = {  # stack -> its ports in the plan (the firewall opens exactly these)
-    "echo": ["ECHO_PORT", "RECHO_PORT", "ECHO_SELECT_PORT"],
-    "chat": ["CHAT_PORT"],
-    "www": ["HELLO_WWW_PORT", "ECHO_WWW_PORT", "WS30_PORT"],
-    "cgi": ["CGI_PORT"],
-    "wsgi": ["WSGI_PORT"],
-    "flask": ["FLASK_PORT"],
-    "django": ["DJANGO_PORT"],
-    "lab": ["LAB_PORT"],
+    stack: [s.port_key for s in members] for stack, members in catalog.stacks().items()
 }
-GUNICORN = ("wsgi", "flask", "django", "lab")
-SOCKET_ACTIVATED = ("wsgi", "flask", "django")  # gunicorn behind nginx, on a socket only nginx may open
+GUNICORN = tuple(s.stack for s in catalog.SERVICES.values() if s.gunicorn)
+# gunicorn behind nginx, on a socket only nginx may open
+SOCKET_ACTIVATED = tuple(s.stack for s in catalog.SERVICES.values() if s.gunicorn and s.front_unit)
 WANTED = [s for s in (os.environ.get("STACKLAB_VM_STACKS") or ",".join(STACKS)).split(",") if s]
 ABSENT = [s for s in STACKS if s not in WANTED]
 APP_UNITS = sorted({u for s in WANTED for u in STACKS[s] if u.startswith("stacklab-")})

@@ -33,11 +33,11 @@ def test_stack_env_has_the_settings_the_checks_need():
 def test_compose_services_exist_and_only_the_front_one_publishes_the_port(service):
     for name in service.compose_services:
         assert name in COMPOSE, f"{service.name}: no compose service {name!r} in docker/services.yml"
-    [published] = COMPOSE[service.compose]["ports"]
+    [published] = COMPOSE[service.container]["ports"]
     assert re.search(rf":\$\{{{service.port_key}\}}:\$\{{{service.port_key}\}}$", published), published
     for behind in (service.app, *service.backends):
         if behind:
-            assert not COMPOSE[behind].get("ports"), f"{behind} is behind {service.compose}: not published"
+            assert not COMPOSE[behind].get("ports"), f"{behind} is behind {service.container}: not published"
 
 
 def test_every_long_running_compose_service_is_in_the_catalog():

@@ -23,7 +23,7 @@ class Service:
     check: str  # the kind of black-box check (stacklab_lab.checks.KINDS)
     summary: str  # what it is, for the index page
     stack: str  # services/<stack>, the Ansible playbook and role, the user stacklab-<stack>, the compose profile
-    compose: str  # the compose service whose process listens on the port (the front server, if any)
+    container: str  # the compose service whose process listens on the port (the front server, if any)
     unit: str  # on a VM, the systemd unit of its own process (the app's, behind a front server)
     app: str = ""  # the compose service behind the front server (gunicorn), if any
     front_unit: str = ""  # on a VM, the systemd unit of the front server in front of `unit`, if any
@@ -43,7 +43,7 @@ class Service:
     @property
     def compose_services(self) -> tuple[str, ...]:
         """Its long-running compose services: the one with the port, the app behind it, its backends."""
-        return tuple(s for s in (self.compose, self.app, *self.backends) if s)
+        return tuple(s for s in (self.container, self.app, *self.backends) if s)
 
 
 # In the course's order; the index page and the checks keep it.
@@ -51,32 +51,32 @@ SERVICES = {
     s.name: s
     for s in (
         Service("echo", "ECHO_PORT", "echo", "one-shot TCP echo server (week 1)",
-                stack="echo", compose="echo", unit="stacklab-echo"),
+                stack="echo", container="echo", unit="stacklab-echo"),
         Service("recho", "RECHO_PORT", "recho", "serial repeat-echo TCP server, one client at a time (week 2)",
-                stack="echo", compose="recho", unit="stacklab-recho"),
+                stack="echo", container="recho", unit="stacklab-recho"),
         Service("echo_select", "ECHO_SELECT_PORT", "echo_select", "concurrent select() echo server (weeks 2-3)",
-                stack="echo", compose="echo-select", unit="stacklab-echo-select"),
+                stack="echo", container="echo-select", unit="stacklab-echo-select"),
         Service("chat", "CHAT_PORT", "chat", "chat server: every line to every client (week 4)",
-                stack="chat", compose="chat", unit="stacklab-chat"),
+                stack="chat", container="chat", unit="stacklab-chat"),
         Service("hello_www", "HELLO_WWW_PORT", "hello", "hand-written HTTP server: Hello, world! (week 4)",
-                stack="www", compose="hello-www", unit="stacklab-hello-www"),
+                stack="www", container="hello-www", unit="stacklab-hello-www"),
         Service("echo_www", "ECHO_WWW_PORT", "path_echo", "hand-written HTTP server echoing the path (weeks 4-5)",
-                stack="www", compose="echo-www", unit="stacklab-echo-www"),
+                stack="www", container="echo-www", unit="stacklab-echo-www"),
         Service("ws30", "WS30_PORT", "listing", "thirty-minute web server: files and listings (weeks 4-5)",
-                stack="www", compose="ws30", unit="stacklab-ws30"),
+                stack="www", container="ws30", unit="stacklab-ws30"),
         Service("cgi", "CGI_PORT", "cgi", "CGI echo under Apache httpd (week 6)",
-                stack="cgi", compose="cgi", unit="apache2"),
+                stack="cgi", container="cgi", unit="apache2"),
         Service("wsgi", "WSGI_PORT", "healthz", "WSGI echo with message history, gunicorn (weeks 6-7)",
-                stack="wsgi", compose="wsgi-nginx", unit="stacklab-wsgi", app="wsgi", front_unit="nginx",
+                stack="wsgi", container="wsgi-nginx", unit="stacklab-wsgi", app="wsgi", front_unit="nginx",
                 gunicorn=True),
         Service("flask", "FLASK_PORT", "healthz", "Flask echo and bookshop, gunicorn behind nginx (week 7)",
-                stack="flask", compose="flask-nginx", unit="stacklab-flask", app="flask", front_unit="nginx",
+                stack="flask", container="flask-nginx", unit="stacklab-flask", app="flask", front_unit="nginx",
                 gunicorn=True),
         Service("django", "DJANGO_PORT", "healthz", "Django bookshop and mailing list (weeks 8-10)",
-                stack="django", compose="django-nginx", unit="stacklab-django", app="django", front_unit="nginx",
+                stack="django", container="django-nginx", unit="stacklab-django", app="django", front_unit="nginx",
                 backends=("postgres",), gunicorn=True),
         Service("lab", "LAB_PORT", "healthz", "this index page and its health checks",
-                stack="lab", compose="lab", unit="stacklab-lab", gunicorn=True),
+                stack="lab", container="lab", unit="stacklab-lab", gunicorn=True),
     )
 }  # fmt: skip
 

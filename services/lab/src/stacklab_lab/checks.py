@@ -355,7 +355,7 @@ def parse_targets(text: str, default: str = "127.0.0.1") -> dict[str, str]:
         if not host.strip():
             raise ValueError(f"target {entry!r}: no host")
         named[name.strip()] = host.strip()
-    return {name: named.get(name, SERVICES[name].compose if compose else default) for name in CHECKS}
+    return {name: named.get(name, SERVICES[name].container if compose else default) for name in CHECKS}
 
 
 def main(argv: list[str] | None = None) -> int:
