@@ -22,6 +22,7 @@ OUT only once complete, so an interrupted build leaves no half wheelhouse.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import hashlib
 import io
 import json
@@ -89,8 +90,16 @@ def fingerprint(checkout: Path, python_version: str) -> str:
 
 
 def wheelhouse(checkout: Path, out: Path, python_version: str) -> str:
-    """Bring OUT up to date with the checkout for that Python: "rebuilt" or "up to date"."""
+    """Bring OUT up to date with the checkout for that Python: "rebuilt" or "up to date". One build at a time per
+    OUT (Ansible builds a release per host in parallel): the others wait, then find it up to date."""
     checkout, out = checkout.resolve(), out.resolve()
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with open(out.with_name(out.name + ".lock"), "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        return _wheelhouse(checkout, out, python_version)
+
+
+def _wheelhouse(checkout: Path, out: Path, python_version: str) -> str:
     stamp = out.with_name(out.name + ".source")
     wanted = fingerprint(checkout, python_version)
     if (out / "requirements.txt").is_file() and stamp.is_file() and stamp.read_text().strip() == wanted:
