@@ -63,6 +63,23 @@ def wait_for_port(port: int, proc: subprocess.Popen, timeout: float = 15.0) -> N
     raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
 
 
+def cpu_seconds(pid: int) -> float:
+    """User plus system CPU time a process has used so far (from /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def threads(pid: int) -> int:
+    return len(os.listdir(f"/proc/{pid}/task"))
+
+
+def free_fds(pid: int) -> None:
+    """Raise a running process's soft open-file limit to 1024 (or its hard limit if lower)."""
+    _, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
+    soft = 1024 if hard == resource.RLIM_INFINITY else min(1024, hard)
+    resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
+
+
 class Server:
     """A server process started from a console script; `log()` returns what it printed so far."""
 

@@ -1,15 +1,12 @@
 """Client-side helpers for the echo servers' tests: real sockets on 127.0.0.1, every wait bounded."""
 
-import os
-import resource
 import socket
 import struct
 import time
-from pathlib import Path
 
 import pytest
 
-from tests.unit.conftest import free_port
+from tests.unit.conftest import cpu_seconds, free_fds, free_port, under_soft_fd_limit
 
 PREFIX = "tester"  # not the default: proves the servers read ECHO_PREFIX
 REPLY = PREFIX.encode() + b": "
@@ -106,28 +103,6 @@ def binary_garbage(size: int) -> bytes:
     return (bytes(range(256)) * (size // 256 + 1))[:size]
 
 
-def cpu_seconds(pid: int) -> float:
-    """User plus system CPU time a process has used so far (from /proc/PID/stat)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def sockets(pid: int) -> int:
-    """How many sockets a process holds open: 1 when only its listener is left."""
-    fds = Path(f"/proc/{pid}/fd")
-    return sum(1 for fd in fds.iterdir() if os.readlink(fd).startswith("socket:"))
-
-
-def threads(pid: int) -> int:
-    return len(os.listdir(f"/proc/{pid}/task"))
-
-
-def set_soft_fd_limit(pid: int, soft: int) -> None:
-    """Change a running server's soft open-file limit (its hard limit unchanged)."""
-    _, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)
-    resource.prlimit(pid, resource.RLIMIT_NOFILE, (soft, hard))
-
-
 def wait_until(condition, timeout: float = 5.0) -> bool:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -137,21 +112,21 @@ def wait_until(condition, timeout: float = 5.0) -> bool:
     return True
 
 
-def assert_backs_off_while_out_of_fds(server) -> None:
-    """With no file descriptor left, a queued client makes accept fail with EMFILE: the server must wait, not spin,
-    log the pause once, and serve the client as soon as descriptors are free again."""
+def assert_backs_off_while_out_of_fds(start_server, script: str) -> None:
+    """Started with no file descriptor to spare, the server cannot accept a queued client (EMFILE): it must wait,
+    not spin, log the pause once, and serve the client as soon as descriptors are free again."""
+    port = free_port()
+    # 0-2 are stdio and 3 the listener: under a soft limit of 4, accept has no descriptor left for a client.
+    argv = under_soft_fd_limit(4, script, "--host", "127.0.0.1", "--port", str(port))
+    server = start_server(argv, port, env={"ECHO_PREFIX": PREFIX})  # its probe connection waits in the backlog
     pid = server.proc.pid
-    assert wait_until(lambda: sockets(pid) == 1), "start_server's probe connection is still open"
-    in_use = {int(fd) for fd in os.listdir(f"/proc/{pid}/fd")}
-    lowest_free = min(set(range(len(in_use) + 1)) - in_use)
-    set_soft_fd_limit(pid, lowest_free)  # no descriptor number left below the limit: accept gets EMFILE
-    with connect(server.port) as queued:  # the kernel completes the handshake; the server cannot take it
+    with connect(server.port) as queued:
         server.wait_for_log("accept paused: Too many open files")
         before = cpu_seconds(pid)
-        time.sleep(1.0)  # a measuring window, not a wait for state: a spinning accept loop burns it all
+        time.sleep(1.0)  # a measuring window, not a wait for state: a spinning accept loop burns all of it
         assert cpu_seconds(pid) - before < 0.25, "the accept loop spins while out of file descriptors"
         assert server.log().count("accept paused") == 1
-        set_soft_fd_limit(pid, 1024)
+        free_fds(pid)
         queued.sendall(b"after the pause")
         assert recv_exactly(queued, len(REPLY + b"after the pause")) == REPLY + b"after the pause"
     server.wait_for_log("accept resumed")

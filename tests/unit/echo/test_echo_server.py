@@ -8,7 +8,7 @@ import time
 import pytest
 from stacklab_echo.echo_server import MAX_HANDLERS
 
-from tests.unit.conftest import BIN, ensure_fd_limit, free_port, run_on_taken_port
+from tests.unit.conftest import BIN, ensure_fd_limit, free_port, run_on_taken_port, threads
 from tests.unit.echo.conftest import (
     PREFIX,
     REPLY,
@@ -19,7 +19,6 @@ from tests.unit.echo.conftest import (
     recv_exactly,
     recv_to_close,
     reset,
-    threads,
     wait_until,
 )
 
@@ -254,5 +253,5 @@ def test_connections_over_the_handler_cap_are_closed_unanswered(start_echo):
             holder.close()
 
 
-def test_out_of_file_descriptors_backs_off_then_serves(start_echo):
-    assert_backs_off_while_out_of_fds(start_echo(SCRIPT))
+def test_out_of_file_descriptors_backs_off_then_serves(start_server):
+    assert_backs_off_while_out_of_fds(start_server, SCRIPT)

@@ -138,5 +138,5 @@ def _client(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
     return subprocess.run([str(BIN / "stacklab-recho"), *args], input=stdin, capture_output=True, text=True, timeout=20)
 
 
-def test_out_of_file_descriptors_backs_off_then_serves(start_echo):
-    assert_backs_off_while_out_of_fds(start_echo(SCRIPT))
+def test_out_of_file_descriptors_backs_off_then_serves(start_server):
+    assert_backs_off_while_out_of_fds(start_server, SCRIPT)
