@@ -99,3 +99,19 @@ reserve_lab_ports() {
   as_root sysctl -q -w "$key=$wanted" >/dev/null 2>&1 \
     || echo "bootstrap: cannot reserve the lab's ports ($key=$wanted); after heavy loopback load a port may stay busy for a minute" >&2
 }
+
+# After `docker compose up` failed: say which of the lab's ports something else holds, and what to do.
+explain_busy_ports() {
+  local port holders line
+  for port in $(lab_ports); do
+    holders=$(ss -Htanp "( sport = :$port )" 2>/dev/null | grep -v docker-proxy) || continue
+    [ -n "$holders" ] || continue
+    echo "port $port is taken:"
+    while IFS= read -r line; do echo "  $line"; done <<<"$holders"
+    if grep -q LISTEN <<<"$holders"; then
+      echo "  stop the program listening there, or give the lab another port: $(grep -m1 "_PORT=$port\$" "$STACKLAB_ROOT/stack.env" | cut -d= -f1)=<free port> in .env"
+    else
+      echo "  a recent connection holds it (TIME-WAIT): it frees itself within a minute; reserved ports prevent it"
+    fi
+  done >&2
+}
