@@ -68,7 +68,8 @@ def test_check_uses_the_port_of_its_port_key(fake_server):
 
 def test_stacks_and_units():
     stacks = catalog.stacks()
-    assert list(stacks) == ["echo", "chat", "www", "cgi", "wsgi", "flask", "django", "lab"]
+    assert sorted(s.name for members in stacks.values() for s in members) == sorted(SERVICES)
+    assert all(s.stack == stack for stack, members in stacks.items() for s in members)
     assert [s.name for s in stacks["echo"]] == ["echo", "recho", "echo_select"]
     assert SERVICES["django"].units == ("stacklab-django", "nginx")
     assert SERVICES["django"].compose_services == ("django-nginx", "django", "postgres")
