@@ -1,11 +1,16 @@
-"""Compose only: what docker-compose.yml promises, read from `docker compose config` (no containers touched).
+"""Compose only: what docker-compose.yml promises, mostly read from `docker compose config` (no containers touched).
 
-Each profile runs one stack alone; every port is the plan's, published on 127.0.0.1 only; every long-running
-service has a healthcheck, a restart policy and the locked-down settings; secrets come from ./secrets files.
+Plain `docker compose up` is the whole lab (no profiles); naming a stack's front service starts that stack alone;
+the base images are built, never run; every port is the plan's, published on 127.0.0.1 only; every service that
+runs has a healthcheck, a restart policy and the locked-down settings; secrets come from ./secrets files. What a
+user sees when the secrets or the wheelhouse are missing names the command to run. One disruptive test starts a
+stack alone from nothing for real.
 """
 
 import json
 import os
+import re
+import shutil
 import subprocess
 
 import pytest
@@ -13,26 +18,33 @@ from target import CONTAINERS, ROOT, SERVICES
 
 pytestmark = pytest.mark.container
 
+# What `docker compose up -d <front service>` starts: the service, then what it depends on.
 STACKS = {
-    "echo": {"echo", "recho", "echo-select"},
+    "echo": {"echo"},
+    "recho": {"recho"},
+    "echo-select": {"echo-select"},
     "chat": {"chat"},
-    "www": {"hello-www", "echo-www", "ws30"},
+    "hello-www": {"hello-www"},
+    "echo-www": {"echo-www"},
+    "ws30": {"ws30"},
     "cgi": {"cgi"},
-    "wsgi": {"wsgi", "wsgi-nginx"},
-    "flask": {"flask", "flask-nginx"},
-    "django": {"postgres", "django", "django-nginx"},
+    "wsgi-nginx": {"wsgi-nginx", "wsgi"},
+    "flask-nginx": {"flask-nginx", "flask"},
+    "django-nginx": {"django-nginx", "django", "postgres"},
     "lab": {"lab"},
 }
-# Build-only services: the base images the stack's own images start FROM (their containers print a version, exit).
-BUILD_ONLY = {stack: {"python", "nginx"} if stack in {"wsgi", "flask", "django"} else {"python"} for stack in STACKS}
+# The base images the stack's own images start FROM: built first, never run.
+BASES = {"python", "nginx"}
+NOT_SET = "run ./run up once"  # what compose and the build say when something `./run up` makes is missing
 
 
-def config(*profiles: str) -> dict:
-    args = [arg for profile in profiles for arg in ("--profile", profile)]
+def config(*services: str) -> dict:
+    """`docker compose config` as compose resolves it for `up` (with `services`: those and their dependencies)."""
+    env = {key: value for key, value in os.environ.items() if key != "COMPOSE_PROFILES"}
     out = subprocess.run(
-        ["docker", "compose", *args, "config", "--format", "json"],
+        ["docker", "compose", "config", "--format", "json", *services],
         cwd=ROOT,
-        env={**os.environ, "COMPOSE_PROFILES": ""},  # the --profile flags alone choose
+        env=env,
         capture_output=True,
         text=True,
         check=True,
@@ -40,17 +52,71 @@ def config(*profiles: str) -> dict:
     return json.loads(out.stdout)
 
 
-@pytest.mark.parametrize("stack", STACKS)
-def test_a_profile_runs_one_stack_alone(stack):
-    assert set(config(stack)["services"]) == STACKS[stack] | BUILD_ONLY[stack]
+def running(services: dict) -> set[str]:
+    """The services that get containers (the bases are scale 0)."""
+    return {name for name, spec in services.items() if spec.get("scale", 1) != 0}
 
 
-def test_profile_all_is_the_whole_lab():
-    assert set(config("all")["services"]) == set(CONTAINERS) | {"python", "nginx"}
+def test_the_whole_lab_with_no_profiles():
+    services = config()["services"]
+    assert all("profiles" not in spec for spec in services.values()), "plain `docker compose up` must start all"
+    assert running(services) == set(CONTAINERS)
+    assert set(services) - running(services) == BASES
+
+
+@pytest.mark.parametrize("front", STACKS)
+def test_a_front_service_brings_its_stack_alone(front):
+    assert running(config(front)["services"]) == STACKS[front]
+
+
+def test_every_service_is_in_a_stack():
+    assert set().union(*STACKS.values()) == set(CONTAINERS)
+
+
+def dependencies(services: dict, name: str) -> set[str]:
+    """Every service `name` depends on, directly or through others."""
+    found, todo = set(), [name]
+    while todo:
+        for dep in services[todo.pop()].get("depends_on", {}):
+            if dep not in found:
+                found.add(dep)
+                todo.append(dep)
+    return found
+
+
+def base_images(build: dict) -> set[str]:
+    """The images a build starts FROM: those of its target stage and of the stages it copies or mounts from."""
+    stages = {}  # name -> (FROM image or stage, the stage's text)
+    for number, text in enumerate(re.split(r"^(?=FROM )", (ROOT / build["dockerfile"]).read_text(), flags=re.M)[1:]):
+        match = re.match(r"FROM (\S+)(?: AS (\S+))?", text)
+        stages[match[2] or str(number)] = (match[1], text)
+    images, todo, seen = set(), [build.get("target", str(len(stages) - 1))], set()
+    while todo:
+        image, text = stages[todo.pop()]
+        for ref in {image, *re.findall(r"from=([^\s,]+)", text)} - seen:
+            seen.add(ref)
+            if ref in stages:
+                todo.append(ref)
+            else:
+                images.add(ref)
+    return images
+
+
+@pytest.mark.parametrize("base", sorted(BASES))
+def test_base_images_are_built_before_the_images_from_them(base):
+    """No container, and every build that starts FROM the base depends on it (maybe through another service),
+    which is what makes compose build the base first."""
+    services = config()["services"]
+    assert services[base]["scale"] == 0 and services[base]["build"], base
+    image = services[base]["image"]
+    users = {name for name, spec in services.items() if image in base_images(spec["build"])}
+    assert users, f"nothing starts FROM {image}"
+    for name in users:
+        assert base in dependencies(services, name), f"{name} builds FROM {image} but does not depend on {base}"
 
 
 def test_ports_are_the_plan_on_loopback(target):
-    services = config("all")["services"]
+    services = config()["services"]
     for service in SERVICES:
         [port] = services[service.container]["ports"]
         assert port["host_ip"] == "127.0.0.1"
@@ -59,17 +125,64 @@ def test_ports_are_the_plan_on_loopback(target):
     assert published == {s.container for s in SERVICES}, "app servers and the database are not published"
 
 
-def test_long_running_services_are_locked_down():
-    for name, spec in config("all")["services"].items():
-        assert spec["read_only"] and spec["cap_drop"] == ["ALL"], name
-        assert "no-new-privileges:true" in spec["security_opt"], name
-        if name not in {"python", "nginx"}:
-            assert spec["restart"] == "unless-stopped" and spec["healthcheck"]["test"], name
+@pytest.mark.parametrize("name", CONTAINERS)
+def test_running_services_are_locked_down(name):
+    spec = config()["services"][name]
+    assert spec["read_only"] and spec["cap_drop"] == ["ALL"], name
+    assert "no-new-privileges:true" in spec["security_opt"], name
+    assert spec["restart"] == "unless-stopped" and spec["healthcheck"]["test"], name
 
 
 def test_secrets_are_git_ignored_files():
-    for name, secret in config("all")["secrets"].items():
+    for name, secret in config()["secrets"].items():
         path = secret["file"]
         assert path.startswith(str(ROOT / "secrets")), name
         ignored = subprocess.run(["git", "check-ignore", "-q", path], cwd=ROOT, check=False)
         assert ignored.returncode == 0, f"{path} is not ignored by git"
+
+
+def test_without_the_secrets_compose_names_the_command():
+    """No STACKLAB_SECRETS (scripts/secrets sets it in .env): every compose command stops and says what to run."""
+    env = {key: value for key, value in os.environ.items() if key != "STACKLAB_SECRETS"}
+    out = subprocess.run(
+        ["docker", "compose", "--env-file", os.devnull, "--dry-run", "up", "--detach"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode != 0
+    assert f"{NOT_SET} (or scripts/secrets)" in out.stderr, out.stderr
+
+
+def test_without_the_wheelhouse_the_build_names_the_command(tmp_path):
+    """The base image's build in a checkout with no build/wheelhouse fails first, with the command in its output."""
+    (tmp_path / "docker").mkdir()
+    shutil.copytree(ROOT / "docker" / "python", tmp_path / "docker" / "python")
+    (tmp_path / "compose.yml").write_text(
+        "services:\n  python:\n    build: {context: ., dockerfile: docker/python/Dockerfile}\n"
+    )
+    out = subprocess.run(
+        ["docker", "compose", "--progress", "plain", "--project-name", f"stacklab-nowheels-{os.getpid()}", "build"],
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert out.returncode != 0
+    assert f"missing build/wheelhouse: {NOT_SET} (or scripts/wheelhouse)" in out.stdout + out.stderr
+
+
+@pytest.mark.disruptive
+def test_a_stack_starts_alone_from_nothing(compose):
+    """`docker compose up -d django-nginx` with nothing running starts exactly the Django stack, healthy."""
+    compose("down")
+    try:
+        compose("up", "--detach", "--wait", "--wait-timeout", "300", "django-nginx")
+        states = [json.loads(line) for line in compose("ps", "--all", "--format", "json").stdout.splitlines()]
+        assert {state["Service"] for state in states} == STACKS["django-nginx"]
+        assert all(state["Health"] == "healthy" for state in states), states
+    finally:
+        compose("up", "--detach", "--wait", "--wait-timeout", "300")

@@ -1,11 +1,20 @@
-"""Compose only: every container is healthy and locked down as docs/compose.md promises."""
+"""Compose only: every container is healthy and locked down as docs/compose.md promises, and the project has no
+other container (the base images are built, never run: no exited build-only container in `docker compose ps -a`).
+"""
 
+import json
 import subprocess
 
 import pytest
 from target import CONTAINERS
 
 pytestmark = pytest.mark.container
+
+
+def test_only_the_lab_runs(compose):
+    states = [json.loads(line) for line in compose("ps", "--all", "--format", "json").stdout.splitlines()]
+    assert sorted(state["Service"] for state in states) == sorted(CONTAINERS)
+    assert all(state["State"] == "running" for state in states), [s for s in states if s["State"] != "running"]
 
 
 @pytest.fixture(params=CONTAINERS)

@@ -1,9 +1,9 @@
 """Compose only, disruptive: what users stored survives `docker compose down` then `up` (named volumes).
 
-Django users, books and sessions live in PostgreSQL (volume django-db); the WSGI history in SQLite (wsgi-data).
-A new user and a logged-in session with a cart are made before; after, the same cookie is still logged in with
-the same cart, the new user still logs in, and the WSGI message is still listed. (jon and the books alone would
-prove nothing: a fresh database gets them again from the seed.)
+Django users, books and sessions live in PostgreSQL (volume django-db); the WSGI and Flask message histories in
+SQLite (wsgi-data, flask-data). A new user and a logged-in session with a cart are made before; after, the same
+cookie is still logged in with the same cart, the new user still logs in, and the WSGI and Flask messages are
+still listed. (jon and the books alone would prove nothing: a fresh database gets them again from the seed.)
 """
 
 import pytest
@@ -15,8 +15,22 @@ pytestmark = [pytest.mark.container, pytest.mark.disruptive]
 ISBN = "978-0521725965"  # Python for Software Design
 
 
+def flask_post(base: str, message: str) -> None:
+    """Add a message to the Flask history through its form (CSRF token from the page, cookie from the session)."""
+    session = requests.Session()
+    page = session.get(f"{base}/messages", timeout=TIMEOUT)
+    assert page.status_code == 200, page.text[:300]
+    reply = session.post(
+        f"{base}/messages",
+        data={"csrf_token": hidden(page.text, "csrf_token"), "message": message},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
+    assert reply.status_code == 303, f"POST /messages: {reply.status_code} {reply.text[:300]!r}"
+
+
 def test_data_survives_down_and_up(target, compose):
-    django, wsgi = base_url(target, "DJANGO_PORT"), base_url(target, "WSGI_PORT")
+    django, wsgi, flask = (base_url(target, key) for key in ("DJANGO_PORT", "WSGI_PORT", "FLASK_PORT"))
     mark = nonce()
     username, password = f"persist-{mark}", f"pw-{nonce()}-{nonce()}-{nonce()}"
     compose(
@@ -27,6 +41,8 @@ def test_data_survives_down_and_up(target, compose):
     books = jon.get(f"{django}/books/", timeout=TIMEOUT).text
     jon.post(f"{django}/books/cart/add/{ISBN}", data={"csrfmiddlewaretoken": hidden(books, "csrfmiddlewaretoken")})
     wsgi_post(requests.Session(), wsgi, f"kept {mark}")
+    flask_post(flask, f"kept {mark}")
+    assert f"kept {mark}" in requests.get(f"{flask}/messages", timeout=TIMEOUT).text, "not stored to begin with"
 
     compose("down")
     compose("up", "--detach", "--wait", "--wait-timeout", "300")
@@ -36,3 +52,4 @@ def test_data_survives_down_and_up(target, compose):
     assert "Python for Software Design" in cart.text, "the cart did not survive"
     django_login(django, username, password)
     assert f"kept {mark}" in requests.get(f"{wsgi}/history", timeout=TIMEOUT).text
+    assert f"kept {mark}" in requests.get(f"{flask}/messages", timeout=TIMEOUT).text, "the Flask history was lost"
