@@ -7,6 +7,7 @@ URL layout (the course's names, plus the history the week-7 assignment asked for
   GET  /history           every message posted, newest first, and a POST form with a CSRF token
   POST /history           add a message (token required, else 403), then 303 back to /history
   GET  /healthz           200 "ok" when the SQLite history can be read and written, else 503
+Every HTML page ends with a link back to the lab index (WSGI_LAB_URL, else http://<host asked for>:LAB_PORT/).
 Messages longer than 1,000 characters are refused with 413. GET never changes anything.
 
 gunicorn serves `stacklab_wsgi.app:application`; tests and other mounts can call create_app(Settings(...)).
@@ -39,16 +40,18 @@ class EchoApp:
 
     def __call__(self, environ, start_response):
         request = Request(environ)
+        lab = self.lab_url(request)
         try:
             response = self.dispatch(request)
         except HttpError as refused:
-            response = Response(refused.status, pages.error(refused.status, refused.detail), headers=refused.headers)
+            body = pages.error(refused.status, refused.detail, lab)
+            response = Response(refused.status, body, headers=refused.headers)
         except sqlite3.Error as error:
             self.log(environ, f"history store {self.settings.history_db}: {error}")
-            response = Response(503, pages.error(503, "The message history is unavailable; try again later."))
+            response = Response(503, pages.error(503, "The message history is unavailable; try again later.", lab))
         except Exception:
             self.log(environ, traceback.format_exc())
-            response = Response(500, pages.error(500, "The server failed; the details are in its log."))
+            response = Response(500, pages.error(500, "The server failed; the details are in its log.", lab))
         return send(response, request.method, start_response)
 
     def dispatch(self, request: Request) -> Response:
@@ -56,7 +59,7 @@ class EchoApp:
             return Response(200, f"The request method was {request.method}", TEXT)
         methods = self.routes.get(request.path)
         if methods is None:
-            return Response(404, pages.not_found(request.path))
+            return Response(404, pages.not_found(request.path, self.lab_url(request)))
         handler = methods.get("GET" if request.method == "HEAD" else request.method)
         if handler is None:
             allowed = ", ".join(sorted({*methods, "HEAD"}))
@@ -64,11 +67,11 @@ class EchoApp:
         return handler(request)
 
     def form(self, request: Request) -> Response:
-        return Response(200, pages.echo_form())
+        return Response(200, pages.echo_form(self.lab_url(request)))
 
     def echo(self, request: Request) -> Response:
         message = _message(request.query())
-        return Response(200, pages.echo_response(message))
+        return Response(200, pages.echo_response(message, self.lab_url(request)))
 
     def history(self, request: Request) -> Response:
         cookie = request.cookie(csrf.COOKIE)
@@ -79,7 +82,7 @@ class EchoApp:
             path = request.url("/")
             headers.append(("Set-Cookie", f"{csrf.COOKIE}={cookie}; Path={path}; HttpOnly; SameSite=Strict{secure}"))
         token = csrf.form_token(self.key(), cookie)
-        body = pages.history(self.store.newest_first(), token, request.url("/history"))
+        body = pages.history(self.store.newest_first(), token, request.url("/history"), self.lab_url(request))
         return Response(200, body, headers=headers)
 
     def post_message(self, request: Request) -> Response:
@@ -96,6 +99,10 @@ class EchoApp:
             self.log(request.environ, f"healthz: history store {self.settings.history_db}: {error}")
             return Response(503, "unavailable: history store\n", TEXT)
         return Response(200, "ok\n", TEXT)
+
+    def lab_url(self, request: Request) -> str:
+        """Where the pages' "lab index" link goes: WSGI_LAB_URL, else the lab's plain-http port on this host."""
+        return self.settings.lab_url or f"http://{request.host_name()}:{self.settings.lab_port}/"
 
     def key(self) -> bytes:
         if self._key is None:

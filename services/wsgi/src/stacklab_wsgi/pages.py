@@ -6,8 +6,9 @@ from http import HTTPStatus
 MESSAGE_MAX_CHARS = 1000
 
 
-def page(title: str, body: str) -> str:
-    """A complete HTML page; `title` is escaped here, `body` must already be safe HTML."""
+def page(title: str, body: str, lab_url: str) -> str:
+    """A complete HTML page with a link back to the lab index; `title` and `lab_url` are escaped here, `body` must
+    already be safe HTML."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n'
@@ -17,12 +18,13 @@ def page(title: str, body: str) -> str:
         "</head>\n"
         "<body>\n"
         f"{body}\n"
+        f'<footer><p><a href="{html.escape(lab_url)}">lab index</a></p></footer>\n'
         "</body>\n"
         "</html>\n"
     )
 
 
-def echo_form() -> str:
+def echo_form(lab_url: str) -> str:
     return page(
         "Echo request",
         "<h1>Echo request</h1>\n"
@@ -34,14 +36,15 @@ def echo_form() -> str:
         "</p>\n"
         "</form>\n"
         '<p><a href="history">Message history</a>: messages that everyone posted, kept by the server.</p>',
+        lab_url,
     )
 
 
-def echo_response(message: str) -> str:
-    return page("Echo response", f"<p>Message: {html.escape(message)}</p>")
+def echo_response(message: str, lab_url: str) -> str:
+    return page("Echo response", f"<p>Message: {html.escape(message)}</p>", lab_url)
 
 
-def history(messages: list[str], token: str, history_url: str) -> str:
+def history(messages: list[str], token: str, history_url: str, lab_url: str) -> str:
     items = "".join(f"<li>{html.escape(message)}</li>\n" for message in messages)
     listing = f"<ol>\n{items}</ol>" if messages else "<p>No messages yet.</p>"
     return page(
@@ -57,14 +60,15 @@ def history(messages: list[str], token: str, history_url: str) -> str:
         "</form>\n"
         "<h2>Messages, newest first</h2>\n"
         f"{listing}",
+        lab_url,
     )
 
 
-def error(status: int, detail: str) -> str:
+def error(status: int, detail: str, lab_url: str) -> str:
     heading = f"{status} {HTTPStatus(status).phrase}"
-    return page(heading, f"<h1>{html.escape(heading)}</h1>\n<p>{html.escape(detail)}</p>")
+    return page(heading, f"<h1>{html.escape(heading)}</h1>\n<p>{html.escape(detail)}</p>", lab_url)
 
 
-def not_found(path: str) -> str:
+def not_found(path: str, lab_url: str) -> str:
     """As the course's page: title "404 Not Found", body `404 <path> not found` (now with status 404)."""
-    return page("404 Not Found", f"<p>404 {html.escape(path)} not found</p>")
+    return page("404 Not Found", f"<p>404 {html.escape(path)} not found</p>", lab_url)

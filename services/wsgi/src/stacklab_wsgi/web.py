@@ -16,6 +16,8 @@ TEXT = "text/plain; charset=utf-8"
 FORM_TYPE = "application/x-www-form-urlencoded"
 MAX_BODY_BYTES = 16 * 1024  # a 1,000-character message, fully percent-encoded 4-byte UTF-8, plus the token
 MAX_FIELDS = 20
+# A Host header: a name or an IPv4 or [IPv6] address, then maybe a port (group 1: without the port).
+HOST_HEADER = re.compile(r"([a-z0-9.-]+|\[[0-9a-f:.]+\])(?::[0-9]{1,5})?", re.IGNORECASE)
 SECURITY_HEADERS = (
     ("X-Content-Type-Options", "nosniff"),
     ("X-Frame-Options", "DENY"),
@@ -56,6 +58,14 @@ class Request:
         self.script_name = wsgi_text(environ.get("SCRIPT_NAME", "")).rstrip("/")
         self.path = wsgi_text(environ.get("PATH_INFO", "")) or "/"
         self.https = environ.get("wsgi.url_scheme") == "https"
+
+    def host_name(self) -> str:
+        """The host the client asked for, without its port: the Host header, else the server's name, whichever is
+        well-formed first (both come from the client's text), else localhost."""
+        for candidate in (self.environ.get("HTTP_HOST", ""), self.environ.get("SERVER_NAME", "")):
+            if match := HOST_HEADER.fullmatch(candidate):
+                return match.group(1).lower()
+        return "localhost"
 
     def url(self, path: str) -> str:
         """An absolute path inside the app, wherever it is mounted."""
