@@ -69,6 +69,15 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def assert_not_spinning(pid: int, window: float = 1.5) -> None:
+    """Fail if the process burns CPU while it should wait: a busy loop takes whatever the machine's two busy
+    cores give it (0.3 s and more of a loaded second, as seen), a loop that waits 0.1 s between tries next to none."""
+    before = cpu_seconds(pid)
+    time.sleep(window)  # a measuring window, not a wait for state
+    used = cpu_seconds(pid) - before
+    assert used < 0.1, f"{used:.2f} s of CPU in {window:g} s: the process spins"
+
+
 def threads(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
 

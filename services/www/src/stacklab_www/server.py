@@ -8,6 +8,7 @@ One request per connection (HTTP/1.0 style, `Connection: close`), as in the cour
 
 import argparse
 import contextlib
+import errno
 import os
 import selectors
 import signal
@@ -26,6 +27,8 @@ DEFAULT_PREFIX = "uw-student"
 LINGER_SECONDS = 2.0  # after answering, keep reading (and discarding) briefly so unread input doesn't cause a RST
 LINGER_BYTES = 16 * 1024 * 1024
 STOP_GRACE_SECONDS = 3.0
+OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
+ACCEPT_BACKOFF = 0.1  # seconds between accept attempts while out of file descriptors
 
 _log_lock = threading.Lock()
 
@@ -92,10 +95,16 @@ class HttpServer:
         self._workers: set[threading.Thread] = set()
         self._wake_r, self._wake_w = socket.socketpair()
         self._stop_signal = ""
+        self._accept_paused = False
 
     def serve_forever(self) -> int:
         family = socket.AF_INET6 if ":" in self.args.host else socket.AF_INET
-        listener = socket.create_server((self.args.host, self.args.port), family=family, backlog=64)
+        try:
+            listener = socket.create_server((self.args.host, self.args.port), family=family, backlog=64)
+        except OSError as exc:  # port taken, bad address: one clear line, not a traceback
+            where = f"{self.args.host} port {self.args.port}"
+            print(f"{self.name} cannot listen on {where}: {exc.strerror or exc}", file=sys.stderr, flush=True)
+            return 1
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
         log(f"{self.name} listening on port {self.args.port}")
@@ -119,9 +128,19 @@ class HttpServer:
     def _accept(self, listener: socket.socket) -> None:
         try:
             conn, addr = listener.accept()
-        except OSError as exc:  # e.g. the client reset before accept, or out of file descriptors
-            log(f"accept failed: {exc}")
+        except OSError as exc:
+            if exc.errno not in OUT_OF_FDS:  # e.g. the client reset before accept
+                log(f"accept failed: {exc}")
+                return
+            # The client stays queued and the listener readable: returning at once would spin and flood the log.
+            if not self._accept_paused:
+                log(f"accept paused: {exc.strerror}, retrying every {ACCEPT_BACKOFF:g} s")
+                self._accept_paused = True
+            time.sleep(ACCEPT_BACKOFF)
             return
+        if self._accept_paused:
+            log("accept resumed")
+            self._accept_paused = False
         if not self._slots.acquire(blocking=False):
             self._refuse(conn, addr)
             return
