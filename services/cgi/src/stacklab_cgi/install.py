@@ -12,7 +12,7 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
-SCRIPTS = ("echo_cgi.py", "cgi_test.py", "healthz.py")
+SCRIPTS = ("echo_cgi.py", "cgi_test.py", "healthz.py", "lab_index.py")
 PAGES = ("echo_cgi.html",)
 
 

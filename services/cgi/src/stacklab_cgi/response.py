@@ -18,6 +18,8 @@ from stacklab_cgi.request import HttpError, drain_body
 
 HTML = "text/html; charset=utf-8"
 TEXT = "text/plain; charset=utf-8"
+# Every page's link back to the lab index: a redirect program, since the static form page cannot build the URL.
+LAB_LINK = '<footer><p><a href="/cgi-bin/lab_index.py">lab index</a></p></footer>'
 
 
 @dataclass(frozen=True)
@@ -32,7 +34,7 @@ Handler = Callable[[Mapping[str, str], BinaryIO], Response]
 
 
 def html_page(title: str, body: str) -> str:
-    """A complete HTML page; `title` is escaped here, `body` must already be safe HTML."""
+    """A complete HTML page, with the lab index link; `title` is escaped here, `body` must already be safe HTML."""
     return (
         "<!DOCTYPE html>\n"
         '<html lang="en">\n'
@@ -42,6 +44,7 @@ def html_page(title: str, body: str) -> str:
         "</head>\n"
         "<body>\n"
         f"{body}\n"
+        f"{LAB_LINK}\n"
         "</body>\n"
         "</html>\n"
     )
