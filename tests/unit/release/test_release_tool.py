@@ -1,55 +1,35 @@
-"""hosting/release/stacklab-release on this machine, in a temporary STACKLAB_ROOT (no systemd: the unit steps are
-covered by tests/deploy on a stand-in). Real venvs, real offline pip installs from a small wheelhouse."""
+"""stacklab_release.tool by import, in a temporary root (no systemd here: the unit steps run on a stand-in, in
+tests/deploy). Real venvs, real offline pip installs from a small wheelhouse of generated wheels."""
 
-import base64
 import hashlib
 import os
 import subprocess
 import sys
 import tarfile
-import zipfile
 from pathlib import Path
 
 import pytest
+from stacklab_release import tool
+from stacklab_release.tool import Site
 
-TOOL = Path(__file__).resolve().parents[3] / "hosting" / "release" / "stacklab-release"
-
-
-def make_wheel(folder: Path, app: str, version: str, body: str, entry_points: str = "") -> Path:
-    """A minimal pure-Python wheel of stacklab-<app> whose package holds `body` (and console scripts, if given)."""
-    dist = f"stacklab_{app}-{version}"
-    files = {
-        f"stacklab_{app}/__init__.py": body,
-        f"{dist}.dist-info/METADATA": f"Metadata-Version: 2.1\nName: stacklab-{app}\nVersion: {version}\n",
-        f"{dist}.dist-info/WHEEL": "Wheel-Version: 1.0\nGenerator: test\nRoot-Is-Purelib: true\nTag: py3-none-any\n",
-    }
-    if entry_points:
-        files[f"{dist}.dist-info/entry_points.txt"] = entry_points
-    record = []
-    path = folder / f"{dist}-py3-none-any.whl"
-    with zipfile.ZipFile(path, "w") as whl:
-        for name, text in files.items():
-            data = text.encode()
-            whl.writestr(name, data)
-            digest = base64.urlsafe_b64encode(hashlib.sha256(data).digest()).rstrip(b"=").decode()
-            record.append(f"{name},sha256={digest},{len(data)}")
-        record.append(f"{dist}.dist-info/RECORD,,")
-        whl.writestr(f"{dist}.dist-info/RECORD", "\n".join(record) + "\n")
-    return path
+from tests.unit.release.wheels import make_wheel
 
 
 @pytest.fixture
-def tool(tmp_path):
-    root = tmp_path / "srv"
+def site(tmp_path) -> Site:
+    return Site(root=tmp_path / "srv", python=sys.executable)
 
-    def run(*args: str, check: bool = True) -> subprocess.CompletedProcess:
-        env = {**os.environ, "STACKLAB_ROOT": str(root), "STACKLAB_PYTHON": sys.executable}
-        proc = subprocess.run([sys.executable, str(TOOL), *args], capture_output=True, text=True, env=env)
-        if check:
-            assert proc.returncode == 0, proc.stderr
-        return proc
 
-    run.root = root
+@pytest.fixture
+def cli(site, capsys):
+    """`stacklab-release ARGS` by import: (exit status, stdout, stderr)."""
+
+    def run(*args: str) -> tuple[int, str, str]:
+        capsys.readouterr()  # only this command's output
+        status = tool.main(list(args), site)
+        out, err = capsys.readouterr()
+        return status, out, err
+
     return run
 
 
@@ -66,34 +46,36 @@ def wheelhouse(tmp_path):
     return make
 
 
-def current_version(tool, app="echo") -> str:
-    python = tool.root / "current" / "venvs" / app / "bin" / "python"
+def current_version(site: Site, app="echo") -> str:
+    python = site.current / "venvs" / app / "bin" / "python"
     out = subprocess.run([str(python), "-c", f"import stacklab_{app}; print(stacklab_{app}.VERSION)"],
                          capture_output=True, text=True, check=True)  # fmt: skip
     return out.stdout.strip()
 
 
-def test_install_activate_switch_and_rollback(tool, wheelhouse):
-    tool("install", str(wheelhouse("1.0")), "20250101T000000-aaaaaaa")
-    assert tool("current", check=False).returncode == 1  # installed is not active
-    tool("activate", "20250101T000000-aaaaaaa")
-    assert current_version(tool) == "1.0"
-    release = tool.root / "releases" / "20250101T000000-aaaaaaa"
-    assert (release / "venvs" / "chat").is_dir() and "STACKLAB_RELEASE=20250101T000000-aaaaaaa" in (
-        release / "RELEASE"
-    ).read_text()
+def test_install_activate_switch_and_rollback(site, cli, wheelhouse):
+    tool.install(site, str(wheelhouse("1.0")), "20250101T000000-aaaaaaa")
+    assert cli("current")[0] == 1  # installed is not active
+    tool.activate(site, "20250101T000000-aaaaaaa")
+    assert current_version(site) == "1.0"
+    release = site.releases / "20250101T000000-aaaaaaa"
+    assert (release / "venvs" / "chat").is_dir()
+    assert tool.read_release_file(release / "RELEASE")["STACKLAB_RELEASE"] == "20250101T000000-aaaaaaa"
 
-    tool("install", str(wheelhouse("2.0")), "20250102T000000-bbbbbbb")
-    tool("activate", "20250102T000000-bbbbbbb")
-    assert current_version(tool) == "2.0"
-    assert os.readlink(tool.root / "current") == "releases/20250102T000000-bbbbbbb"  # relative, one rename
-    assert tool("previous").stdout.strip() == "20250101T000000-aaaaaaa"
-    listed = [line.split()[:2] for line in tool("list").stdout.splitlines()]
-    assert listed == [["-", "20250101T000000-aaaaaaa"], ["*", "20250102T000000-bbbbbbb"]]
+    tool.install(site, str(wheelhouse("2.0")), "20250102T000000-bbbbbbb")
+    tool.activate(site, "20250102T000000-bbbbbbb")
+    assert current_version(site) == "2.0"
+    assert os.readlink(site.current) == "releases/20250102T000000-bbbbbbb"  # relative, one rename
+    assert cli("previous") == (0, "20250101T000000-aaaaaaa\n", "")
+    _status, out, _err = cli("list")
+    assert [line.split()[:2] for line in out.splitlines()] == [
+        ["-", "20250101T000000-aaaaaaa"],
+        ["*", "20250102T000000-bbbbbbb"],
+    ]
 
-    tool("rollback")
-    assert current_version(tool) == "1.0"
-    assert tool("previous").stdout.strip() == "20250102T000000-bbbbbbb"
+    assert cli("rollback")[0] == 0
+    assert current_version(site) == "1.0"
+    assert tool.link_target(site.previous) == "20250102T000000-bbbbbbb"
 
 
 # A stand-in for Django's manage.py: records what collectstatic was run with, in the static root it was given.
@@ -107,7 +89,7 @@ def main():
 """
 
 
-def test_install_collects_django_static_files_with_throwaway_settings(tool, tmp_path, monkeypatch):
+def test_install_collects_django_static_files_with_throwaway_settings(site, tmp_path, monkeypatch):
     folder = tmp_path / "wh-django"
     folder.mkdir()
     scripts = "[console_scripts]\nstacklab-django-manage = stacklab_django:main\n"
@@ -115,80 +97,150 @@ def test_install_collects_django_static_files_with_throwaway_settings(tool, tmp_
     (folder / "requirements.txt").write_text("")
     monkeypatch.setenv("DJANGO_SECRET_KEY", "the-real-key")  # never handed to collectstatic
     monkeypatch.setenv("DATABASE_URL", "postgres://real@db.example/real")
-    tool("install", str(folder), "20250101T000000-ccccccc")
-    static = tool.root / "releases" / "20250101T000000-ccccccc" / "static" / "django"
+    tool.install(site, str(folder), "20250101T000000-ccccccc")
+    static = site.releases / "20250101T000000-ccccccc" / "static" / "django"
     command, key, database = (static / "seen.txt").read_text().splitlines()
     assert command == "collectstatic --noinput"
     assert len(key) >= 50 and key != "the-real-key"
     assert database == "postgres://collectstatic@localhost/unused"
 
 
-def test_install_from_a_tarball_verifies_checksums(tool, wheelhouse, tmp_path):
+def test_install_from_a_tarball_verifies_checksums(site, cli, wheelhouse, tmp_path):
     folder = wheelhouse("1.0", apps=("echo",))
     sums = [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}" for p in sorted(folder.iterdir())]
     (folder / "SHA256SUMS").write_text("\n".join(sums) + "\n")
     good = tmp_path / "good.tar.gz"
     with tarfile.open(good, "w:gz") as tar:
         tar.add(folder, arcname="wheelhouse")
-    tool("install", str(good), "20250101T000000-aaaaaaa")
+    assert cli("install", str(good), "20250101T000000-aaaaaaa")[0] == 0
 
     wheel = next(folder.glob("*.whl"))
     wheel.write_bytes(wheel.read_bytes() + b"corrupt")
     bad = tmp_path / "bad.tar.gz"
     with tarfile.open(bad, "w:gz") as tar:
         tar.add(folder, arcname="wheelhouse")
-    result = tool("install", str(bad), "20250102T000000-bbbbbbb", check=False)
-    assert result.returncode == 1 and "checksum mismatch" in result.stderr
-    assert not (tool.root / "releases" / "20250102T000000-bbbbbbb").exists()  # nothing half-made is left
+    status, _out, err = cli("install", str(bad), "20250102T000000-bbbbbbb")
+    assert status == 1 and "checksum mismatch" in err
+    assert not (site.releases / "20250102T000000-bbbbbbb").exists()  # nothing half-made is left
 
 
-def test_install_is_idempotent_and_a_failed_install_leaves_nothing(tool, wheelhouse, tmp_path):
+def test_install_is_idempotent_and_a_failed_install_leaves_nothing(site, cli, wheelhouse, tmp_path):
     source = wheelhouse("1.0", apps=("echo",))
-    tool("install", str(source), "20250101T000000-aaaaaaa")
-    again = tool("install", str(source), "20250101T000000-aaaaaaa")
-    assert "already installed" in again.stdout
+    assert cli("install", str(source), "20250101T000000-aaaaaaa")[0] == 0
+    status, out, _err = cli("install", str(source), "20250101T000000-aaaaaaa")
+    assert status == 0 and "already installed" in out
 
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "stacklab_echo-1.0-py3-none-any.whl").write_bytes(b"not a zip")
-    result = tool("install", str(broken), "20250102T000000-bbbbbbb", check=False)
-    assert result.returncode == 1 and "pip install" in result.stderr and "Traceback" not in result.stderr
-    assert not (tool.root / "releases" / "20250102T000000-bbbbbbb").exists()
-    assert "20250102T000000-bbbbbbb" not in tool("list").stdout
+    status, _out, err = cli("install", str(broken), "20250102T000000-bbbbbbb")
+    assert status == 1 and "pip install" in err and "Traceback" not in err
+    assert not (site.releases / "20250102T000000-bbbbbbb").exists()
+    assert tool.releases(site) == ["20250101T000000-aaaaaaa"]
 
 
-def installed(tool, *names: str) -> None:
+def test_an_interrupted_install_is_redone_and_never_listed(site, wheelhouse):
+    half = site.releases / "20250101T000000-aaaaaaa"
+    (half / "venvs").mkdir(parents=True)  # what a killed install leaves: no RELEASE
+    assert tool.releases(site) == []
+    with pytest.raises(tool.Failure, match="not installed"):
+        tool.activate(site, "20250101T000000-aaaaaaa")
+    tool.install(site, str(wheelhouse("1.0", apps=("echo",))), "20250101T000000-aaaaaaa")
+    assert tool.releases(site) == ["20250101T000000-aaaaaaa"]
+
+
+def installed(site: Site, *names: str) -> None:
     """Releases as `install` leaves them, minus the venvs (what list, prune and remove look at)."""
     for name in names:
-        (tool.root / "releases" / name).mkdir(parents=True)
-        (tool.root / "releases" / name / "RELEASE").write_text(f"STACKLAB_RELEASE={name}\n")
+        (site.releases / name).mkdir(parents=True)
+        (site.releases / name / "RELEASE").write_text(f"STACKLAB_RELEASE={name}\n")
 
 
-def test_prune_keeps_the_newest_and_never_current_or_previous(tool):
+def test_prune_keeps_the_newest_and_never_current_or_previous(site):
     names = [f"2025010{day}T000000-aaaaaa{day}" for day in range(1, 6)]
-    installed(tool, *names)
-    tool("activate", names[0])
-    tool("activate", names[1])  # current = 2nd oldest, previous = oldest
-    tool("prune", "2")
-    left = [line[2:].split()[0] for line in tool("list").stdout.splitlines()]
-    assert left == [names[0], names[1], names[3], names[4]]
+    installed(site, *names)
+    (site.releases / "20250106T000000-unfinished").mkdir()
+    tool.activate(site, names[0])
+    tool.activate(site, names[1])  # current = 2nd oldest, previous = oldest
+    tool.prune(site, 2)
+    assert tool.releases(site) == [names[0], names[1], names[3], names[4]]
+    assert not (site.releases / "20250106T000000-unfinished").exists()
 
 
-def test_remove_refuses_current_and_repoints_previous(tool):
+def test_remove_refuses_current_and_repoints_previous(site, cli):
     for name in ("20250101T000000-aaaaaaa", "20250102T000000-bbbbbbb", "20250103T000000-ccccccc"):
-        installed(tool, name)
-        tool("activate", name)
-    refused = tool("remove", "20250103T000000-ccccccc", check=False)
-    assert refused.returncode == 1 and "is current" in refused.stderr
-    tool("remove", "20250102T000000-bbbbbbb")  # the previous one: previous falls back to the newest other
-    assert tool("previous").stdout.strip() == "20250101T000000-aaaaaaa"
+        installed(site, name)
+        tool.activate(site, name)
+    status, _out, err = cli("remove", "20250103T000000-ccccccc")
+    assert status == 1 and "is current" in err
+    tool.remove(site, "20250102T000000-bbbbbbb")  # the previous one: previous falls back to the newest other
+    assert tool.link_target(site.previous) == "20250101T000000-aaaaaaa"
 
 
 @pytest.mark.parametrize(
     "args", [["activate", "../etc"], ["activate", "20990101T000000-none"], ["install", "EMPTY", "x"], ["prune", "0"]]
 )
-def test_bad_input_is_one_clear_line(tool, tmp_path, args):
+def test_bad_input_is_one_clear_line(cli, tmp_path, args):
     args = [str(tmp_path) if arg == "EMPTY" else arg for arg in args]  # a folder without wheels
-    result = tool(*args, check=False)
-    assert result.returncode == 1
-    assert result.stderr.startswith("stacklab-release: error: ") and "Traceback" not in result.stderr
+    status, _out, err = cli(*args)
+    assert status == 1
+    assert err.startswith("stacklab-release: error: ") and len(err.splitlines()) == 1
+
+
+def test_site_comes_from_the_environment():
+    site = Site.from_env({"STACKLAB_ROOT": "/tmp/lab", "STACKLAB_UNIT_PREFIX": "lab-"})
+    assert (site.current, site.python, site.unit_prefix) == (Path("/tmp/lab/current"), "python3", "lab-")
+    assert Site.from_env({}).releases == Path("/srv/stacklab/releases")
+
+
+# ---------------------------------------------------------------- what the unit steps are made of
+
+
+SHOW_EXEC_START = (  # `systemctl show -p ExecStart` of a gunicorn unit, as systemd 257 prints it
+    "{ path=/srv/stacklab/current/venvs/flask/bin/python ; argv[]=/srv/stacklab/current/venvs/flask/bin/python -m "
+    "gunicorn -c /srv/stacklab/current/conf/flask/gunicorn.conf.py 'stacklab_flask.wsgi:app' ; ignore_errors=no ; "
+    "start_time=[n/a] ; stop_time=[n/a] ; pid=0 ; code=(null) ; status=0/0 }"
+)
+
+
+def test_exec_argv_and_in_release_point_a_unit_at_a_new_release():
+    argv = tool.exec_argv({"ExecStart": [SHOW_EXEC_START]})
+    assert argv == [
+        "/srv/stacklab/current/venvs/flask/bin/python", "-m", "gunicorn",
+        "-c", "/srv/stacklab/current/conf/flask/gunicorn.conf.py", "stacklab_flask.wsgi:app",
+    ]  # fmt: skip
+    current = Path("/srv/stacklab/current")
+    assert tool.runs_from(current, argv)
+    assert not tool.runs_from(current, ["/usr/sbin/nginx", "-g", "daemon off;"])
+    assert not tool.runs_from(current, ["/srv/stacklab/current-old/venvs/x/bin/python"])
+    moved = tool.in_release(current, argv, Path("/srv/stacklab/releases/R"))
+    assert moved[0] == "/srv/stacklab/releases/R/venvs/flask/bin/python"
+    assert moved[4] == "/srv/stacklab/releases/R/conf/flask/gunicorn.conf.py" and moved[5] == argv[5]
+    assert tool.exec_argv({}) == []
+
+
+def test_constraints_drop_hashes_and_options(tmp_path):
+    (tmp_path / "requirements.txt").write_text(
+        "# exported by uv\n-e ./services/echo\nflask==3.1.0 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\n"
+        "gunicorn==23.0.0 ; python_full_version >= '3.11' \\\n    --hash=sha256:cc\n"
+    )
+    assert tool.constraints(tmp_path).read_text().splitlines() == [
+        "flask==3.1.0",
+        "gunicorn==23.0.0 ; python_full_version >= '3.11'",
+    ]
+
+
+def test_read_release_file_takes_key_value_lines(tmp_path):
+    path = tmp_path / "RELEASE"
+    path.write_text("# a comment\nSTACKLAB_VERSION = v1-3-gabc \n\nnot a pair\nSTACKLAB_GIT_SHA=abc=def\n")
+    assert tool.read_release_file(path) == {"STACKLAB_VERSION": "v1-3-gabc", "STACKLAB_GIT_SHA": "abc=def"}
+    assert tool.read_release_file(tmp_path / "missing") == {}
+
+
+def test_children_finds_a_process_s_children():
+    child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
+    try:
+        assert child.pid in tool.children(os.getpid())
+    finally:
+        child.communicate(b"")
+    assert child.pid not in tool.children(os.getpid())

@@ -51,7 +51,8 @@ def check_page(host: str, plan: Mapping[str, str], name: str, timeout: float = 3
         response = conn.getresponse()
         body = response.read(MAX_BODY).decode("utf-8", errors="replace")
     except (OSError, http.client.HTTPException) as exc:
-        return name, False, f"GET {path}: {exc.strerror if isinstance(exc, OSError) and exc.strerror else exc!r}"
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else repr(exc)
+        return name, False, f"GET {path}: {reason}"
     finally:
         conn.close()
     if response.status != 200:
