@@ -32,7 +32,8 @@ uv venv --quiet /tmp/app
 uv pip install --quiet --python /tmp/app/bin/python --no-index --find-links /wheelhouse -r /tmp/requirements.txt
 echo "installed: $(uv pip list --python /tmp/app/bin/python --format freeze | wc -l) packages"
 /tmp/app/bin/python -c 'import django, flask, gunicorn; print("imports: ok")'
-if /usr/bin/python3 -c "import uv" 2>/dev/null || [ "$(command -v python3)" != /usr/bin/python3 ]; then echo "unexpected: uv in the system Python, or python3 shadowed"; exit 1; fi
+if /usr/bin/python3 -c "import uv" 2>/dev/null; then echo "unexpected: uv in the system Python"; exit 1; fi
+if [ "$(command -v python3)" != /usr/bin/python3 ]; then echo "unexpected: python3 shadowed"; exit 1; fi
 echo "system python untouched"
 """
 
