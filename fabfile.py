@@ -243,9 +243,10 @@ def status(c, target=None):
     """A table of every service on the host with its health; exit 1 when any is unhealthy."""
     with guarded(c):
         current = provisioned(c)
-        rows = health(c, target_address(c, target))
+        address = target_address(c, target)
+        rows = health(c, address)
         width = max(len(name) for name, _ok, _detail in rows)
-        print(f"{c.original_host}: release {current}")
+        print(f"{c.original_host}: release {current}, checked at {address}")
         for name, ok, detail in rows:
             print(f"{name:<{width}}  {'ok  ' if ok else 'FAIL'}  {detail}")
         bad = [name for name, ok, _detail in rows if not ok]

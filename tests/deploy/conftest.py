@@ -54,6 +54,20 @@ FAULTS = {
     "cannot-start": {
         "services/flask/src/stacklab_flask/wsgi.py": '\nraise RuntimeError("tests/deploy: cannot start")\n',
     },
+    # An app whose /healthz answers 200 while its bookshop pages fail: only the gate's page checks can catch it.
+    "broken-page": {
+        "services/flask/src/stacklab_flask/wsgi.py": """
+
+_stacklab_working = app
+
+
+def app(environ, start_response):  # tests/deploy: healthy by /healthz, broken where it matters
+    if environ.get("PATH_INFO", "").startswith("/detail/"):
+        start_response("500 Internal Server Error", [("Content-Type", "text/plain")])
+        return [b"broken on purpose\\n"]
+    return _stacklab_working(environ, start_response)
+""",
+    },
     # An app that starts but answers 500 to everything, /healthz included: only the health gate can catch it.
     "unhealthy": {
         "services/flask/src/stacklab_flask/wsgi.py": """

@@ -163,6 +163,18 @@ def test_unhealthy_release_is_switched_back(fab, source, plan):
     assert listed[state["name_b"]] == "*" and listed[state["name_a"]] == "-"
 
 
+def test_broken_page_behind_a_healthy_healthz_is_switched_back(fab, source, plan):
+    assert "name_b" in state, "needs test_deploy_under_load_fails_no_request"
+    path, _marker = source("broken-page")
+    result = fab("deploy", "--gate-seconds", "8", source=path)
+    assert result.returncode == 1
+    assert f"rolled back to {state['name_b']} (healthy again)" in result.stderr
+    assert "failed its health checks (flask-page: GET /detail/id3: status 500" in result.stderr
+    assert "flask: GET /healthz" not in result.stderr  # its health endpoint passed: the page check caught it
+    assert_serving(plan, state["marker_b"])
+    assert release_lines(fab("releases").stdout)[state["name_b"]] == "*"
+
+
 # ---------------------------------------------------------------- rollback and status
 
 
@@ -177,12 +189,14 @@ def test_rollback_restores_the_previous_release(fab, plan):
 
 def test_status_reports_every_service_healthy(fab, plan):
     from stacklab_lab.checks import CHECKS
+    from stacklab_release.gate import PAGES
 
     result = fab("status")
     assert result.returncode == 0, result.stdout + result.stderr
-    rows = {line.split()[0]: line.split()[1] for line in result.stdout.splitlines()[1:] if line.strip()}
-    for name in CHECKS:
+    header, *lines = result.stdout.splitlines()
+    assert header.endswith(f", checked at {TARGET}"), header  # the stand-in's published address, not SSH's
+    rows = {line.split()[0]: line.split()[1] for line in lines if line.strip()}
+    for name in [*CHECKS, *PAGES]:
         assert rows.get(name) == "ok", f"{name}: {rows.get(name)!r} in\n{result.stdout}"
     units = [name for name in rows if name.startswith("stacklab-")]
     assert len(units) >= 8 and all(rows[u] == "ok" for u in units), result.stdout
-    assert TARGET  # the checks ran against the stand-in's published address
