@@ -82,6 +82,19 @@ def threads(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
 
 
+def children(pid: int) -> list[int]:
+    """The pids of a process's live children (from each /proc/PID/stat's parent field)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:  # exited since the listing
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
 def free_fds(pid: int) -> None:
     """Raise a running process's soft open-file limit to 1024 (or its hard limit if lower)."""
     _, hard = resource.prlimit(pid, resource.RLIMIT_NOFILE)

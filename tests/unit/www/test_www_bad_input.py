@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from tests.unit.conftest import threads
 from tests.unit.www.conftest import (
     READ_TIMEOUT,
     parse_response,
@@ -131,11 +132,12 @@ def test_connect_and_close_without_a_request(start_www, name):
 @pytest.mark.parametrize("name", SERVERS)
 def test_over_the_client_cap_gets_503_not_a_wait(start_www, name):
     server = start_www(name, "--max-clients", "1")
+    pid = server.proc.pid
     server.wait_for_log('"-" 400')  # start_server's probe connection was answered...
-    time.sleep(0.2)  # ...and has given its slot back
+    assert wait_until(lambda: threads(pid) == 1)  # ...and its handler thread, which frees the slot last, is gone
     with socket.create_connection(("127.0.0.1", server.port), timeout=10) as idle:
         idle.sendall(b"GET / HTTP/1.1\r\n")  # holds the only slot until the read timeout
-        time.sleep(0.2)
+        assert wait_until(lambda: threads(pid) == 2)  # accepted: the slot is taken before its thread starts
         started = time.monotonic()
         response, _ = request(server.port, "/")
         assert response.status == 503
