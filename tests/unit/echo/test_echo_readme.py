@@ -61,9 +61,28 @@ def _default_port(command: str) -> str:
 
 
 def _nc(port: int, pieces: list[str]) -> str:
+    """The README's `sleep 0.3` keeps the pieces apart, so each is echoed with its own prefix; here each piece
+    waits for its echo instead, which keeps them apart on any machine."""
+    received = b""
     with connect(port) as sock:
         for piece in pieces:
             sock.sendall(piece.encode())
-            time.sleep(0.1)
+            received += _recv_until_ends_with(sock, received, piece.encode())
         sock.shutdown(socket.SHUT_WR)
-        return recv_to_close(sock).decode()
+        return (received + recv_to_close(sock)).decode()
+
+
+def _recv_until_ends_with(sock: socket.socket, before: bytes, end: bytes, timeout: float = 5.0) -> bytes:
+    """What arrives until everything received ends with `end`, the server closes or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    data = b""
+    while not (before + data).endswith(end) and (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data
