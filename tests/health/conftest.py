@@ -76,8 +76,11 @@ def compose(target):
     """compose(*args) runs `docker compose` on this project from the repository root; returns the completed run."""
 
     def run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
+        # --file as well: with --project-name alone, compose 2.26 rebuilds the project from its containers, and
+        # `down`/`stop` then fail on the base images' services, which have none (docker/compose#11686, fixed in 2.27).
+        compose_file = str(targets.ROOT / "docker-compose.yml")
         return subprocess.run(
-            ["docker", "compose", "--project-name", target.project, *args],
+            ["docker", "compose", "--project-name", target.project, "--file", compose_file, *args],
             cwd=targets.ROOT,
             capture_output=True,
             text=True,
