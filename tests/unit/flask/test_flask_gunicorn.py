@@ -14,6 +14,7 @@ from tests.unit.harness import TEST_USER, boot_gunicorn, needs_nginx, nginx_argv
 
 CONF = Path(__file__).parents[3] / "services" / "flask" / "conf"
 STATIC = Path(stacklab_flask.__file__).parent / "static"
+ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'  # gunicorn's default
 
 
 def request(port: int, method: str, path: str, body: str | None = None, headers: dict | None = None):
@@ -28,7 +29,13 @@ def request(port: int, method: str, path: str, body: str | None = None, headers:
 
 @pytest.fixture
 def gunicorn(start_server, tmp_path):
-    env = {"FLASK_SECRET_KEY": "test-only", "FLASK_HISTORY_DB": str(tmp_path / "history.sqlite3")}
+    env = {
+        "FLASK_SECRET_KEY": "test-only",
+        "FLASK_HISTORY_DB": str(tmp_path / "history.sqlite3"),
+        # The deployed access log plus the worker's pid (GUNICORN_CMD_ARGS beats the conf file), so a test can
+        # tell which worker served a request.
+        "GUNICORN_CMD_ARGS": f"--access-logformat '{ACCESS_LOG_FORMAT} pid=%(p)s'",
+    }
     return boot_gunicorn(start_server, CONF / "gunicorn.conf.py", free_port(), env)
 
 
@@ -44,6 +51,8 @@ def test_healthz_and_bookshop_under_gunicorn(gunicorn):
 
 
 def test_both_workers_see_one_history(gunicorn):
+    """Post through whichever worker takes the POST, then read on new connections until both workers have served
+    the page (found by pid in the access log): the message was read by a worker other than the one that stored it."""
     response, body = request(gunicorn.port, "GET", "/messages")
     cookie = response.headers["Set-Cookie"].split(";")[0]
     token = re.search(r'name="csrf_token" value="([^"]+)"', body).group(1)
@@ -51,11 +60,16 @@ def test_both_workers_see_one_history(gunicorn):
     headers = {"Cookie": cookie, "Content-Type": "application/x-www-form-urlencoded"}
     response, _ = request(gunicorn.port, "POST", "/messages", form, headers)
     assert response.status == 303
-    for _ in range(20):  # new connections land on either worker
-        response, body = request(gunicorn.port, "GET", "/messages")
+    readers: set[str] = set()
+    for probe in range(200):  # new connections land on either worker
+        response, body = request(gunicorn.port, "GET", f"/messages?probe={probe}")
         assert "shared by workers" in body
-    pids = set(re.findall(r"Booting worker with pid: (\d+)", gunicorn.log()))
-    assert len(pids) == 2
+        log = gunicorn.wait_for_log(f"probe={probe} ")
+        readers.add(re.search(rf'"GET /messages\?probe={probe} HTTP/1.1" 200 .* pid=<(\d+)>', log).group(1))
+        if len(readers) == 2:
+            break
+    assert len(readers) == 2, f"every read was served by one worker: {readers}"
+    assert readers == set(re.findall(r"Booting worker with pid: (\d+)", gunicorn.log()))
 
 
 def test_gunicorn_refuses_debug_in_production(tmp_path):
