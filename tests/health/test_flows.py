@@ -4,15 +4,22 @@ server (Apache or nginx) on the port plan's port. Course section 2 lists the beh
 import http.client
 import re
 
+import pytest
 import requests
 from stacklab_lab import checks
-from web import TIMEOUT, base_url, django_login, hidden, nonce, wsgi_post
+from web import PAGES, TIMEOUT, base_url, django_login, hidden, nonce, wsgi_post
 
 ISBN = "978-1430230038"  # Foundations of Python Network Programming, in the Django and Flask book data
 
 
 def get(url: str, **kwargs) -> requests.Response:
     return requests.get(url, timeout=TIMEOUT, **kwargs)
+
+
+@pytest.mark.parametrize("name", sorted(PAGES))
+def test_a_real_page_besides_healthz(target, name):
+    """The lab's check of these apps is GET /healthz; this is one of their pages (web.PAGES)."""
+    PAGES[name](target)
 
 
 def test_hello_www(target):
@@ -73,7 +80,9 @@ def test_wsgi_history_across_requests_and_clients(target):
         assert page.index(f"two {mark}") < page.index(f"one {mark}"), "newest first"
     refused = requests.post(f"{base}/history", data={"message": "no token"}, timeout=TIMEOUT)
     assert refused.status_code == 403
-    assert get(f"{base}/echo_wsgi.py", params={"message": "Hi"}).text.count("Hi") >= 1
+    echoed = get(f"{base}/echo_wsgi.py", params={"message": f"<b>{mark}</b>"})
+    assert echoed.status_code == 200
+    assert f"<p>Message: &lt;b&gt;{mark}&lt;/b&gt;</p>" in echoed.text
     assert get(f"{base}/other").status_code == 404
 
 
@@ -86,9 +95,11 @@ def test_flask_echo_and_books(target):
     detail = get(base + "/detail/id3").text
     assert "Foundations of Python Network Programming" in detail and "John Goerzen" in detail
     assert get(base + "/detail/id9").status_code == 404
-    style = re.search(r'href="(/static/[^"]+)"', index.text)
-    if style:  # nginx serves the package's static files itself
-        assert get(base + style.group(1)).status_code == 200
+    style = re.search(r'<link rel="stylesheet" href="(/static/[^"]+\.css)"', index.text)
+    assert style, f"no stylesheet linked from the index: {index.text[:300]!r}"
+    sheet = get(base + style.group(1))  # nginx serves the package's static files itself (on a VM and in compose)
+    assert sheet.status_code == 200 and sheet.headers["Content-Type"].startswith("text/css")
+    assert sheet.text.strip(), "empty stylesheet"
 
 
 def test_django_login_cart_logout(target):

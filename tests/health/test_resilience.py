@@ -1,4 +1,5 @@
-"""Compose only, disruptive: a container whose main process dies comes back healthy by itself.
+"""Compose only, disruptive: a container whose main process dies comes back healthy by itself, and the services
+that need it work again (their black-box check, and a real page of the web apps: healthy is only /healthz).
 
 The process is killed with SIGKILL from the host, as a crash or the kernel's OOM killer would. (`docker kill`
 itself counts as an operator's stop: Docker disables the restart policy until the next start, by design.)
@@ -9,7 +10,9 @@ import signal
 import time
 
 import pytest
-from target import CONTAINERS
+from stacklab_lab import checks
+from target import CONTAINERS, SERVICES
+from web import PAGES
 
 pytestmark = [pytest.mark.container, pytest.mark.disruptive]
 
@@ -17,7 +20,7 @@ RECOVERY_SECONDS = 120
 
 
 @pytest.mark.parametrize("compose_service", CONTAINERS)
-def test_crashed_container_comes_back_healthy(inspect, compose_service):
+def test_crashed_container_comes_back_healthy(target, inspect, compose_service):
     before = inspect(compose_service)
     assert before["State"]["Running"], f"{compose_service} is not running"
     try:
@@ -25,10 +28,17 @@ def test_crashed_container_comes_back_healthy(inspect, compose_service):
     except PermissionError:
         pytest.skip("cannot signal the container's process from here (needs root on the Docker host)")
     deadline = time.monotonic() + RECOVERY_SECONDS
-    while time.monotonic() < deadline:
+    while True:
         state = inspect(compose_service)
         restarted = state["RestartCount"] > before["RestartCount"]
         if restarted and state["State"].get("Health", {}).get("Status") == "healthy":
-            return
+            break
+        if time.monotonic() > deadline:
+            pytest.fail(f"{compose_service}: not healthy again {RECOVERY_SECONDS} s after a crash: {state['State']}")
         time.sleep(1)
-    pytest.fail(f"{compose_service}: not healthy again {RECOVERY_SECONDS} s after a crash: {state['State']}")
+    needing = [s.name for s in SERVICES if compose_service in s.compose_services]
+    for result in checks.run(target.address, target.plan, needing, timeout=5.0):
+        assert result.ok, f"{result.name} after {compose_service} came back: {result.detail}"
+    for name in needing:
+        if name in PAGES:
+            PAGES[name](target)

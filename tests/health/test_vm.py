@@ -303,8 +303,9 @@ def test_postgresql_runs_on_the_database_server(db_vm):
 @pytest.mark.usefixtures("_django")
 def test_postgresql_answers_the_app_servers_only(vm, db_vm):
     if db_vm is vm:
-        listening = db_vm.check_output("ss -ltnH 'sport = :5432'")
-        assert all(re.search(r"(127\.0\.0\.1|\[::1\]):5432", line) for line in listening.splitlines()), listening
+        listening = db_vm.check_output("ss -ltnH 'sport = :5432'").splitlines()
+        assert listening, "nothing listens on port 5432"
+        assert all(re.search(r"(127\.0\.0\.1|\[::1\]):5432", line) for line in listening), listening
         return
     address = bridge_address(db_vm)
     reach = f"python3 -c \"import socket; socket.create_connection(('{address}', 5432), timeout=5).close()\""
@@ -315,8 +316,13 @@ def test_postgresql_answers_the_app_servers_only(vm, db_vm):
 
 @pytest.mark.usefixtures("_django")
 def test_postgresql_superuser_cannot_log_in_over_the_network(db_vm):
-    result = db_vm.run("PGPASSWORD=x PGCONNECT_TIMEOUT=5 psql -h 127.0.0.1 -U postgres -d postgres -c 'select 1'")
+    """postgres has no password, so no password can log it in over TCP; only its own system user over the socket."""
+    no_password = "select rolpassword is null from pg_authid where rolname = 'postgres'"
+    assert db_vm.check_output(f'runuser -u postgres -- psql -XAtc "{no_password}"') == "t"
+    result = db_vm.run("PGPASSWORD=x PGCONNECT_TIMEOUT=5 psql -X -h 127.0.0.1 -U postgres -d postgres -c 'select 1'")
     assert result.rc != 0
+    # Refused by PostgreSQL itself, not for want of a server to talk to.
+    assert 'password authentication failed for user "postgres"' in result.stderr, result.stderr
 
 
 def test_suite_names_every_stack():

@@ -60,3 +60,43 @@ def wsgi_post(session: requests.Session, base: str, message: str) -> requests.Re
     )
     assert reply.status_code == 303, f"POST /history: {reply.status_code} {reply.text[:300]!r}"
     return reply
+
+
+# One real page of each HTTP app behind a front server, besides /healthz: an app whose health endpoint answers
+# while its pages fail (templates, static, database, the CGI handler) fails here. Each raises AssertionError.
+
+
+def page_cgi(target) -> None:
+    """Apache runs echo_cgi.py: the message comes back in the page, escaped."""
+    mark = nonce()
+    reply = requests.get(
+        f"{base_url(target, 'CGI_PORT')}/cgi-bin/echo_cgi.py", params={"message": f"<{mark}>"}, timeout=TIMEOUT
+    )
+    assert reply.status_code == 200, f"echo_cgi.py: {reply.status_code} {reply.text[:300]!r}"
+    assert f"<p>Message: &lt;{mark}&gt;</p>" in reply.text, reply.text[:300]
+
+
+def page_wsgi(target) -> None:
+    """The history page reads the SQLite store and renders its form with a CSRF token."""
+    page = requests.get(f"{base_url(target, 'WSGI_PORT')}/history", timeout=TIMEOUT)
+    assert page.status_code == 200, f"/history: {page.status_code} {page.text[:300]!r}"
+    assert "<h1>Message history</h1>" in page.text
+    assert hidden(page.text, "csrf_token")
+
+
+def page_flask(target) -> None:
+    """A book's detail page, from the book data through a template."""
+    page = requests.get(f"{base_url(target, 'FLASK_PORT')}/detail/id3", timeout=TIMEOUT)
+    assert page.status_code == 200, f"/detail/id3: {page.status_code} {page.text[:300]!r}"
+    assert "Foundations of Python Network Programming" in page.text and "John Goerzen" in page.text
+
+
+def page_django(target) -> None:
+    """The login page renders its form with a CSRF token (sessions, templates and the middleware all work)."""
+    page = requests.get(f"{base_url(target, 'DJANGO_PORT')}/accounts/login/", timeout=TIMEOUT)
+    assert page.status_code == 200, f"/accounts/login/: {page.status_code} {page.text[:300]!r}"
+    assert hidden(page.text, "csrfmiddlewaretoken")
+    assert 'name="username"' in page.text and 'name="password"' in page.text
+
+
+PAGES = {"cgi": page_cgi, "wsgi": page_wsgi, "flask": page_flask, "django": page_django}  # service name -> check
