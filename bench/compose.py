@@ -96,7 +96,6 @@ def main() -> int:
     p.add_argument("--skip-cold-build", action="store_true", help="reuse the build cache (no cold build figure)")
     p.add_argument("--idle-seconds", type=float, default=30, help="wait before measuring idle memory (30)")
     args = p.parse_args()
-    os.environ.setdefault("COMPOSE_PROFILES", "all")
     engine = subprocess.check_output(["docker", "version", "--format", "{{.Server.Version}}"], text=True).strip()
     print(f"engine {engine}, {os.cpu_count()} cores", flush=True)
 

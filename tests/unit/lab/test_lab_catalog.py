@@ -41,7 +41,7 @@ def test_compose_services_exist_and_only_the_front_one_publishes_the_port(servic
 
 
 def test_every_long_running_compose_service_is_in_the_catalog():
-    """Long-running = has a healthcheck (build-only services print a version and exit)."""
+    """Long-running = has a healthcheck (the base images python and nginx are built, never run)."""
     long_running = {name for name, spec in COMPOSE.items() if spec.get("healthcheck")}
     assert long_running == {c for s in SERVICES.values() for c in s.compose_services}
 
