@@ -18,21 +18,8 @@ from target import CONTAINERS, ROOT, SERVICES
 
 pytestmark = pytest.mark.container
 
-# What `docker compose up -d <front service>` starts: the service, then what it depends on.
-STACKS = {
-    "echo": {"echo"},
-    "recho": {"recho"},
-    "echo-select": {"echo-select"},
-    "chat": {"chat"},
-    "hello-www": {"hello-www"},
-    "echo-www": {"echo-www"},
-    "ws30": {"ws30"},
-    "cgi": {"cgi"},
-    "wsgi-nginx": {"wsgi-nginx", "wsgi"},
-    "flask-nginx": {"flask-nginx", "flask"},
-    "django-nginx": {"django-nginx", "django", "postgres"},
-    "lab": {"lab"},
-}
+# What `docker compose up -d <front service>` starts, as the catalog says: the service, the app behind it, its backends.
+STACKS = {s.container: set(s.compose_services) for s in SERVICES}
 # The base images the stack's own images start FROM: built first, never run.
 BASES = {"python", "nginx"}
 NOT_SET = "run ./run up once"  # what compose and the build say when something `./run up` makes is missing

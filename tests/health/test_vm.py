@@ -173,6 +173,28 @@ def test_release_layout(vm):
     assert vm.check_output("stacklab-release current") == name, "the tool fab deploy uses sees it"
 
 
+# ---------------------------------------------------------------- reserved ports
+
+
+def reserved_ports(host) -> set[int]:
+    """The kernel's net.ipv4.ip_local_reserved_ports on a host, ranges expanded."""
+    reserved = set()
+    for part in filter(None, host.file("/proc/sys/net/ipv4/ip_local_reserved_ports").content_string.strip().split(",")):
+        first, _, last = part.partition("-")
+        reserved.update(range(int(first), int(last or first) + 1))
+    return reserved
+
+
+@pytest.mark.parametrize("which", ["app", "db"])
+def test_lab_ports_are_out_of_the_ephemeral_range(vm, db_vm, target, which):
+    """No client's source port can take a lab port (the course's 50000-50004 lie in Linux's ephemeral range)."""
+    host = vm if which == "app" else db_vm
+    wanted = {target.port(key) for key in target.plan if key.endswith("_PORT")}
+    assert wanted, "no ports in the plan"
+    assert wanted <= reserved_ports(host), f"not reserved: {sorted(wanted - reserved_ports(host))}"
+    assert host.file("/etc/sysctl.d/60-stacklab-reserved-ports.conf").contains("^net.ipv4.ip_local_reserved_ports")
+
+
 # ---------------------------------------------------------------- firewall
 
 
