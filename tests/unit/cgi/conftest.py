@@ -89,12 +89,13 @@ def cgi_venv() -> Iterator[Path]:
 
 
 def render_site(**variables) -> str:
-    return render_template(TEMPLATE, **variables)
+    """The site as compose and Ansible render it: lab_port from the port plan unless a test sets it."""
+    return render_template(TEMPLATE, **{"lab_port": "8090", **variables})
 
 
 def httpd_conf(root: Path, site: Path) -> str:
     """A main configuration of our own (no /etc/apache2) that includes the rendered site, as Debian's does."""
-    modules = ["mpm_event", "authz_core", "authz_host", "alias", "cgid", "headers", "mime", "dir", "autoindex"]
+    modules = ["mpm_event", "authz_core", "authz_host", "alias", "cgid", "headers", "mime", "dir", "autoindex", "env"]
     lines = [
         f'ServerRoot "{root}"',
         "ServerName 127.0.0.1",

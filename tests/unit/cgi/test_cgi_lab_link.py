@@ -46,9 +46,9 @@ def test_lab_index_refuses_a_bad_lab_port_and_other_methods(installed):
 
 @needs_apache
 def test_following_the_form_pages_link_through_apache(start_apache):
-    site = start_apache()
+    site = start_apache(lab_port="18090")  # the site template hands the plan's LAB_PORT to the programs
     page = requests.get(site.url("/echo_cgi.html"), timeout=10)
     assert LAB_LINK in page.text
     reply = requests.get(site.url("/cgi-bin/lab_index.py"), allow_redirects=False, timeout=10)
     assert reply.status_code == 302
-    assert reply.headers["Location"] == "http://127.0.0.1:8090/"  # Apache passes no LAB_PORT: stack.env's default
+    assert reply.headers["Location"] == "http://127.0.0.1:18090/"
