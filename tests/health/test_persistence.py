@@ -8,7 +8,7 @@ still listed. (jon and the books alone would prove nothing: a fresh database get
 
 import pytest
 import requests
-from web import TIMEOUT, base_url, django_login, hidden, nonce, wsgi_post
+from web import TIMEOUT, base_url, django_login, hidden, nonce, post_message, wsgi_post
 
 pytestmark = [pytest.mark.container, pytest.mark.disruptive]
 
@@ -16,17 +16,8 @@ ISBN = "978-0521725965"  # Python for Software Design
 
 
 def flask_post(base: str, message: str) -> None:
-    """Add a message to the Flask history through its form (CSRF token from the page, cookie from the session)."""
-    session = requests.Session()
-    page = session.get(f"{base}/messages", timeout=TIMEOUT)
-    assert page.status_code == 200, page.text[:300]
-    reply = session.post(
-        f"{base}/messages",
-        data={"csrf_token": hidden(page.text, "csrf_token"), "message": message},
-        allow_redirects=False,
-        timeout=TIMEOUT,
-    )
-    assert reply.status_code == 303, f"POST /messages: {reply.status_code} {reply.text[:300]!r}"
+    """Add a message to the Flask history through its form, in a session of its own."""
+    post_message(requests.Session(), f"{base}/messages", message)
 
 
 def test_data_survives_down_and_up(target, compose):

@@ -48,18 +48,22 @@ def django_login(base: str, username: str, password: str) -> requests.Session:
     return session
 
 
-def wsgi_post(session: requests.Session, base: str, message: str) -> requests.Response:
-    """Add a message to the WSGI echo's history through its form (token from the page, cookie from the session)."""
-    page = session.get(f"{base}/history", timeout=TIMEOUT)
+def post_message(session: requests.Session, url: str, message: str) -> requests.Response:
+    """Add a message to a history through its form (CSRF token from the page, cookie from the session): the WSGI
+    echo's /history and Flask's /messages take the same form."""
+    page = session.get(url, timeout=TIMEOUT)
     assert page.status_code == 200, page.text[:300]
     reply = session.post(
-        f"{base}/history",
-        data={"csrf_token": hidden(page.text, "csrf_token"), "message": message},
-        allow_redirects=False,
+        url, data={"csrf_token": hidden(page.text, "csrf_token"), "message": message}, allow_redirects=False,
         timeout=TIMEOUT,
-    )
-    assert reply.status_code == 303, f"POST /history: {reply.status_code} {reply.text[:300]!r}"
+    )  # fmt: skip
+    assert reply.status_code == 303, f"POST {url}: {reply.status_code} {reply.text[:300]!r}"
     return reply
+
+
+def wsgi_post(session: requests.Session, base: str, message: str) -> requests.Response:
+    """Add a message to the WSGI echo's history."""
+    return post_message(session, f"{base}/history", message)
 
 
 # One real page of each HTTP app behind a front server, besides /healthz: an app whose health endpoint answers
