@@ -12,6 +12,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
+from stacklab_lab import catalog
 from stacklab_release import build, tool
 from stacklab_release.build import BuildError
 
@@ -105,6 +106,7 @@ def test_a_release_is_one_tarball_that_the_tool_installs(checkout, tmp_path, cap
     info = tool.read_release_file(site.releases / made["name"] / "RELEASE")
     assert info["STACKLAB_GIT_SHA"] == sha.strip() and info["STACKLAB_VERSION"] == sha[:7]
     assert info["STACKLAB_BUILT"] and info["STACKLAB_APPS"] == "echo"
+    assert info["STACKLAB_STACKS"] == ",".join(catalog.stacks())  # the apps a server installs: the catalog's
 
 
 def test_a_corrupt_wheel_in_a_release_is_caught_by_its_checksums(tmp_path, checkout):

@@ -41,6 +41,7 @@ def wheelhouse(tmp_path):
         for app in apps:
             make_wheel(folder, app, version, body or f'VERSION = "{version}"\n')
         (folder / "requirements.txt").write_text("")
+        (folder / "RELEASE").write_text(f"STACKLAB_STACKS={','.join(apps)}\n")  # as stacklab_release.build writes it
         return folder
 
     return make
@@ -51,6 +52,13 @@ def current_version(site: Site, app="echo") -> str:
     out = subprocess.run([str(python), "-c", f"import stacklab_{app}; print(stacklab_{app}.VERSION)"],
                          capture_output=True, text=True, check=True)  # fmt: skip
     return out.stdout.strip()
+
+
+def test_install_refuses_a_release_that_names_no_stacks(site, wheelhouse):
+    folder = wheelhouse("1.0")
+    (folder / "RELEASE").unlink()
+    with pytest.raises(tool.Failure, match="names no STACKLAB_STACKS"):
+        tool.install(site, str(folder), "20250101T000000-aaaaaaa")
 
 
 def test_install_activate_switch_and_rollback(site, cli, wheelhouse):
@@ -95,6 +103,7 @@ def test_install_collects_django_static_files_with_throwaway_settings(site, tmp_
     scripts = "[console_scripts]\nstacklab-django-manage = stacklab_django:main\n"
     make_wheel(folder, "django", "1.0", FAKE_MANAGE, entry_points=scripts)
     (folder / "requirements.txt").write_text("")
+    (folder / "RELEASE").write_text("STACKLAB_STACKS=django\n")
     monkeypatch.setenv("DJANGO_SECRET_KEY", "the-real-key")  # never handed to collectstatic
     monkeypatch.setenv("DATABASE_URL", "postgres://real@db.example/real")
     tool.install(site, str(folder), "20250101T000000-ccccccc")
@@ -133,6 +142,7 @@ def test_install_is_idempotent_and_a_failed_install_leaves_nothing(site, cli, wh
     broken = tmp_path / "broken"
     broken.mkdir()
     (broken / "stacklab_echo-1.0-py3-none-any.whl").write_bytes(b"not a zip")
+    (broken / "RELEASE").write_text("STACKLAB_STACKS=echo\n")
     status, _out, err = cli("install", str(broken), "20250102T000000-bbbbbbb")
     assert status == 1 and "pip install" in err and "Traceback" not in err
     assert not (site.releases / "20250102T000000-bbbbbbb").exists()

@@ -124,8 +124,11 @@ def _wheelhouse(checkout: Path, out: Path, python_version: str) -> str:
 
 def release_info(checkout: Path, now: datetime) -> tuple[str, dict[str, str]]:
     """The release's name and what its RELEASE file says about where it came from."""
+    from stacklab_lab import catalog  # the control machine's workspace has it; the servers' tool never builds
+
     sha = git(checkout, "rev-parse", "HEAD")
-    info = {"STACKLAB_BUILT": f"{now:%Y-%m-%dT%H:%M:%SZ}"}
+    # The apps the server installs, in the catalog's order: the release carries the list, the tool keeps none.
+    info = {"STACKLAB_BUILT": f"{now:%Y-%m-%dT%H:%M:%SZ}", "STACKLAB_STACKS": ",".join(catalog.stacks())}
     if sha:
         info["STACKLAB_GIT_SHA"] = sha
         info["STACKLAB_VERSION"] = git(checkout, "describe", "--always", "--dirty", "--tags")

@@ -14,8 +14,9 @@ every mutating command holds $STACKLAB_ROOT/.lock):
 
     install SRC NAME [--apps a,b]  SRC: a wheelhouse directory or a .tar.gz of one (wheels at its top or under
                                    wheelhouse/; an optional RELEASE file with KEY=VALUE lines is kept; an optional
-                                   SHA256SUMS is verified). Makes releases/NAME with one venv per app (every app of
-                                   APPS whose stacklab_<app> wheel is there, or --apps), installed offline
+                                   SHA256SUMS is verified). Makes releases/NAME with one venv per app (every stack
+                                   its RELEASE file's STACKLAB_STACKS names, from the lab's catalog at build time,
+                                   whose stacklab_<app> wheel is there; or --apps), installed offline
                                    (pip --no-index, versions from requirements.txt), runs the per-app steps (Django
                                    collectstatic into static/django, with throwaway settings: it needs neither the
                                    secret key nor the database), then writes RELEASE. Does nothing if NAME is
@@ -71,7 +72,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-APPS = ("echo", "chat", "www", "cgi", "wsgi", "flask", "django", "lab")
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
 RELOAD_TIMEOUT = 90  # seconds for gunicorn to replace every worker (its graceful_timeout is 30 s by default)
 
@@ -292,7 +292,10 @@ def install(site: Site, src: str, name: str, apps: list[str] | None = None) -> N
             wheelhouse = unpack(source, dest)
             verify_sums(wheelhouse)
             available = app_wheels(wheelhouse)
-            wanted = apps or [app for app in APPS if app in available]
+            stacks = read_release_file(wheelhouse / "RELEASE").get("STACKLAB_STACKS", "")
+            if not apps and not stacks:
+                raise Failure(f"{src}: its RELEASE names no STACKLAB_STACKS (build it with stacklab_release.build)")
+            wanted = apps or [app for app in stacks.split(",") if app in available]
             missing = [app for app in wanted if app not in available]
             if missing or not wanted:
                 raise Failure(f"no stacklab wheel for {', '.join(missing) or 'any app'} in {src}")
