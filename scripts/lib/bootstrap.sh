@@ -81,9 +81,15 @@ ensure_venv() {
   (cd "$STACKLAB_ROOT" && uv sync --frozen --all-packages --quiet)
 }
 
-# The lab's ports: every *_PORT in stack.env, one per line.
+# The lab's ports: every *_PORT in stack.env, one per line, read by the lab's one KEY=VALUE reader
+# (stacklab_lab.envfile: standard library only, so the machine's python3 runs it without the venv).
 lab_ports() {
-  sed -n 's/^[A-Z0-9_]*_PORT=\([0-9]*\)$/\1/p' "$STACKLAB_ROOT/stack.env"
+  python3 - "$STACKLAB_ROOT" <<'PY'
+import sys
+sys.path.insert(0, f"{sys.argv[1]}/services/lab/src")
+from stacklab_lab.envfile import read
+print("\n".join(v for k, v in read(f"{sys.argv[1]}/stack.env").items() if k.endswith("_PORT")))
+PY
 }
 
 # Keep the lab's ports out of Linux's ephemeral range (32768-60999 holds the course's 50000-50004): otherwise a
