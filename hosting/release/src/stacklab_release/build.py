@@ -7,7 +7,8 @@ module's command line on the control machine (delegate_to: localhost). Standard 
                                              [--wheelhouse DIR] [--prebuilt]
         prints one JSON line {"name", "tarball", "wheelhouse"}; the tarball is OUT_DIR/NAME.tar.gz
     python -m stacklab_release.build wheelhouse CHECKOUT OUT [--python 3.13]     prints "rebuilt" or "up to date"
-    python -m stacklab_release.build tool CHECKOUT OUT_FILE                      the stacklab-release zipapp
+    python -m stacklab_release.build tool CHECKOUT OUT_FILE [--package stacklab_backup]
+                                             the stacklab-release zipapp (or the backup tool's: hosting/backup)
 
 A release tarball holds wheelhouse/: the wheels of scripts/wheelhouse (the lab's packages and every locked
 dependency, for the target's Python), requirements.txt, RELEASE (STACKLAB_GIT_SHA, STACKLAB_VERSION,
@@ -38,7 +39,9 @@ from pathlib import Path
 
 # What scripts/wheelhouse builds from: the workspace's packages, the lock, and the script itself.
 INPUTS = ("services", "hosting/release", "pyproject.toml", "uv.lock", "scripts/wheelhouse")
-TOOL_MAIN = "import sys\n\nfrom stacklab_release.tool import main\n\nsys.exit(main())\n"
+TOOL_MAIN = "import sys\n\nfrom {package}.tool import main\n\nsys.exit(main())\n"
+# The server tools shipped as zipapps: package -> its source folder in the checkout (standard library only).
+TOOLS = {"stacklab_release": "hosting/release/src", "stacklab_backup": "hosting/backup/src"}
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same sources give the same zipapp, so Ansible's copy stays unchanged
 
 
@@ -177,17 +180,17 @@ def build_release(
     return Release(name, tarball, state)
 
 
-def build_tool(checkout: Path, out: Path) -> Path:
-    """The release tool as one executable file: a zipapp of the stacklab_release package (python3 runs it)."""
-    package = checkout / "hosting" / "release" / "src" / "stacklab_release"
-    sources = sorted(package.glob("*.py"))
+def build_tool(checkout: Path, out: Path, package: str = "stacklab_release") -> Path:
+    """A server tool as one executable file: a zipapp of its package (python3 runs it), package.tool:main."""
+    folder = checkout / TOOLS[package] / package
+    sources = sorted(folder.glob("*.py"))
     if not sources:
-        raise BuildError(f"{package}: no stacklab_release sources")
+        raise BuildError(f"{folder}: no {package} sources")
     buffer = io.BytesIO()
     buffer.write(b"#!/usr/bin/env python3\n")  # as zipapp does it: the shebang, then the archive
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in [("__main__.py", TOOL_MAIN.encode())] + [
-            (f"stacklab_release/{path.name}", path.read_bytes()) for path in sources
+        for name, data in [("__main__.py", TOOL_MAIN.format(package=package).encode())] + [
+            (f"{package}/{path.name}", path.read_bytes()) for path in sources
         ]:
             member = zipfile.ZipInfo(name, ZIP_TIME)
             member.external_attr = 0o644 << 16
@@ -215,9 +218,10 @@ def main(argv: list[str] | None = None) -> int:
     house.add_argument("checkout", type=Path)
     house.add_argument("out", type=Path)
     house.add_argument("--python", default="3.13")
-    tool = sub.add_parser("tool", help="the stacklab-release zipapp")
+    tool = sub.add_parser("tool", help="a server tool's zipapp (default the release tool's)")
     tool.add_argument("checkout", type=Path)
     tool.add_argument("out", type=Path)
+    tool.add_argument("--package", choices=sorted(TOOLS), default="stacklab_release")
     args = parser.parse_args(argv)
     try:
         match args.command:
@@ -229,7 +233,7 @@ def main(argv: list[str] | None = None) -> int:
             case "wheelhouse":
                 print(wheelhouse(args.checkout, args.out, args.python))
             case "tool":
-                print(build_tool(args.checkout, args.out))
+                print(build_tool(args.checkout, args.out, args.package))
     except BuildError as exc:
         print(f"stacklab-release-build: error: {exc}", file=sys.stderr)
         return 1
