@@ -60,6 +60,24 @@ def test_dotfiles_are_not_served(ws30, path):
     assert b"dotfile" not in body and b"[core]" not in body
 
 
+# Each names the directory `sub`; a Location built from the raw path would send browsers to a host `sub`.
+REDIRECTS = [b"//sub", b"///sub", b"/%2fsub", b"http://evil.example//sub", b"//sub?x=//evil.example"]
+
+
+@pytest.mark.parametrize("target", REDIRECTS, ids=[t.decode() for t in REDIRECTS])
+def test_directory_redirect_stays_on_this_host(ws30, target):
+    response, _ = parse_response(raw_exchange(ws30.port, b"GET " + target + b" HTTP/1.0\r\n\r\n"))
+    assert response.status == 301
+    assert response.getheader("Location") == "/sub/"
+
+
+def test_redirect_of_an_odd_directory_name_is_percent_encoded(start_www, docroot):
+    (docroot / "back\\slash").mkdir()
+    server = start_www("ws30", "--root", str(docroot))
+    response, _ = parse_response(raw_exchange(server.port, b"GET /back\\slash HTTP/1.0\r\n\r\n"))
+    assert response.getheader("Location") == "/back%5Cslash/"  # a raw `\\` is `/` to browsers
+
+
 @pytest.fixture
 def marker(tmp_path: Path) -> Path:
     return tmp_path / "executed"

@@ -54,7 +54,7 @@ def serve(root: Path, path: str, raw_path: str) -> Response:
         return not_found(path)
     if real.is_dir():
         if not raw_path.endswith("/"):
-            return text_response(301, "moved\n", [("Location", raw_path + "/")])
+            return text_response(301, "moved\n", [("Location", local_location(path))])
         return listing(real, path)
     return file_response(real, path)
 
@@ -88,6 +88,13 @@ def listing(directory: Path, path: str) -> Response:
         links.append(f'<a href="{html.escape(href)}">{label}</a><br>')
     page = LISTING.format(title=html.escape(path), links="\n".join(links))
     return Response(200, page.encode(), "text/html; charset=utf-8")
+
+
+def local_location(path: str) -> str:
+    """The directory's URL with its slash, always on this host: `//x` or `/\\x` would be read by browsers as
+    another host (an open redirect), so empty segments are dropped and each segment is percent-encoded."""
+    segments = (quote(segment, safe="", errors="surrogateescape") for segment in path.split("/") if segment)
+    return "/" + "".join(segment + "/" for segment in segments)
 
 
 def not_found(path: str) -> Response:
