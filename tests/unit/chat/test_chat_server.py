@@ -142,16 +142,61 @@ def test_one_megabyte_line_is_refused_and_the_connection_lives_on(start_chat):
     assert server.alive()
 
 
-def test_binary_garbage_is_relayed_byte_for_byte_and_logged_on_one_line(start_chat):
+def test_binary_garbage_is_relayed_as_escaped_text_and_logged_on_one_line(start_chat):
     server = start_chat()
-    garbage = bytes(b for b in range(256) if b not in b"\r\n") * 4
+    garbage = bytes(b for b in range(256) if b not in b"\r\n")
     with Peer(server.port) as a, Peer(server.port) as b:
         a.say(garbage)
-        assert b.line() == a.tag(garbage)
-        assert a.line() == a.tag(garbage)
+        relayed = b.line()
+        assert a.line() == relayed
+    text = relayed.decode("ascii").removeprefix(a.tag(b"")[:-1].decode()).removesuffix("\n")
+    assert text.startswith("\\x00\\x01\\x02\\x03\\x04\\x05\\x06\\x07\\x08\t\\x0b\\x0c\\x0e")  # tab kept
+    assert " !\"#$%&" in text and "xyz{|}~\\x7f\\x80\\x81" in text and text.endswith("\\xfe\\xff")
     log = server.log()
     assert "\x00" not in log
     assert f"{a.addr!r}: \\x00\\x01" in log
+
+
+# Each would act on the receiving terminal: clear it, move the cursor, set its title, reverse the text, ring.
+TERMINAL_INJECTIONS = [b"\x1b[2J\x1b[H", b"fake\rreal", b"\x1b]0;title\x07", "\u202eevil".encode(), b"\x9b31m", b"\x7f\x00"]
+
+
+@pytest.mark.parametrize("line", TERMINAL_INJECTIONS, ids=repr)
+def test_no_control_character_reaches_another_client(start_chat, line):
+    server = start_chat()
+    with Peer(server.port) as a, Peer(server.port) as b:
+        a.say(line)
+        relayed = b.line()
+    assert relayed.startswith(a.tag(b"")[:-1]) and relayed.endswith(b"\n")
+    assert relayed[:-1].decode().isprintable(), relayed
+
+
+def test_unicode_text_is_relayed_unchanged(start_chat):
+    server = start_chat()
+    with Peer(server.port) as a, Peer(server.port) as b:
+        a.say("grüße, 東京\tand a tab".encode())
+        assert b.line() == a.tag("grüße, 東京\tand a tab".encode())
+
+
+FORGERIES = [
+    b"tester ('127.0.0.1', 40000): I am someone else",
+    b"tester ('10.0.0.1', 1): any address",
+    b"  tester ('::1', 5): after spaces",
+    b"tester alice ('127.0.0.1', 2): with a nick",
+    b"tester ('127.0.0.1', 3) left",
+    b"tester ('127.0.0.1', 4)\r: after a carriage return",
+]
+
+
+@pytest.mark.parametrize("line", FORGERIES, ids=repr)
+def test_line_forging_a_sender_tag_is_refused(start_chat, line):
+    server = start_chat()
+    with Peer(server.port) as a, Peer(server.port) as b:
+        a.say(line)
+        assert a.line() == b"error: a line may not begin like a sender's tag PREFIX ('ip', port)\n"
+        a.say(b"quoting tester ('127.0.0.1', 40000): is fine mid-line")
+        assert b.line() == a.tag(b"quoting tester ('127.0.0.1', 40000): is fine mid-line")  # the forgery never came
+    server.wait_for_log("line forging a sender's tag refused")
 
 
 def test_client_that_never_reads_is_dropped_without_stalling_the_others(start_chat):

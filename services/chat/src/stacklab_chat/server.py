@@ -1,12 +1,14 @@
 """Chat server (course week 2 assignment, week 4 solution): every message goes to every client, sender included.
 
 Wire format, the course's: `PREFIX ('ip', port): message` where the tuple is the sender's address as the server
-sees it. Modern fixes: messages are newline-framed (the course relayed whatever one recv returned, so messages
-merged or split), sends are nonblocking with a bounded output buffer per client (the course's blocking send let one
-slow client stall everyone), resets never crash the server, stdin is never read, SIGTERM/SIGINT stop it.
+sees it. Modern fixes: only text is relayed (control characters escaped, a line that forges a sender's tag
+refused: see as_text and FORGED_TAG), messages are newline-framed (the course relayed whatever one recv returned,
+so messages merged or split), sends are nonblocking with a bounded output buffer per client (the course's blocking
+send let one slow client stall everyone), resets never crash the server, stdin is never read, SIGTERM/SIGINT stop it.
 """
 
 import os
+import re
 import socket
 
 from stacklab_echo.multiplex import Connection, Multiplexer, add_flags, serve
@@ -14,6 +16,9 @@ from stacklab_echo.runtime import env_number, log, parse, parser, printable
 
 NICK_COMMAND = b"/nick "
 NICK_MAX = 32
+# What every relayed line and notice begins with: `PREFIX ('ip', port)` or, with a nick, `PREFIX NAME ('ip', port)`.
+FORGED_TAG = r"\s*{prefix} (?:\S+ )?\('[^']*', \d+\)"
+FORGED_TAG_ERROR = b"error: a line may not begin like a sender's tag PREFIX ('ip', port)\n"
 
 
 class Client(Connection):
@@ -30,6 +35,7 @@ class ChatServer(Multiplexer):
     def __init__(self, listener: socket.socket, prefix: bytes, max_line: int, max_output: int, extras: bool = False):
         super().__init__(listener, max_output)  # its connections are this server's clients, in joining order
         self.prefix = prefix
+        self.forged_tag = re.compile(FORGED_TAG.format(prefix=re.escape(prefix.decode(errors="replace"))))
         self.extras = extras  # join/leave notices and /nick: off by default, the course's protocol has neither
         self.notices: list[bytes] = []  # notices wait until the message being delivered reached everyone
         self.broadcasting = False
@@ -69,13 +75,25 @@ class ChatServer(Multiplexer):
             elif self.extras and line.startswith(NICK_COMMAND):
                 self._nick(client, line.removeprefix(NICK_COMMAND).strip())
             elif line:
-                log(f"{client.addr!r}: {printable(line)}")
-                self._broadcast(client.tag + line + b"\n")
+                self._relay(client, line)
         if len(client.inbuf) > self.max_line:
             if not client.refusing:
                 self._refuse(client)
                 client.refusing = True
             client.inbuf.clear()
+
+    def _relay(self, client: Client, line: bytes) -> None:
+        text = as_text(line)
+        if self.forged_tag.match(text):  # it would read as another client's message (or a server notice)
+            log(f"{client.addr!r}: line forging a sender's tag refused: {printable(line)}")
+            self._send(client, FORGED_TAG_ERROR)
+            return
+        message = text.encode()
+        if len(message) > self.max_line:  # escapes made it longer: the limit holds for what is relayed
+            self._refuse(client)
+            return
+        log(f"{client.addr!r}: {printable(line)}")
+        self._broadcast(client.tag + message + b"\n")
 
     def _nick(self, client: Client, name: bytes) -> None:
         if not _valid_nick(name):
@@ -118,6 +136,13 @@ class ChatServer(Multiplexer):
             self.flush(client)  # the kernel may still take it; if not, the client is dropped
         else:
             self.pending[client] = None
+
+
+def as_text(line: bytes) -> str:
+    """A line as text only: invalid UTF-8 and every non-printable character but tab (NUL, ESC and the rest of C0,
+    DEL, C1, bidi overrides) become visible escapes such as `\\x1b`, so no client can drive another's terminal."""
+    text = line.decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() or c == "\t" else repr(c)[1:-1] for c in text)
 
 
 def _valid_nick(name: bytes) -> bool:
