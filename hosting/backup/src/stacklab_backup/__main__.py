@@ -1,0 +1,5 @@
+import sys
+
+from stacklab_backup.tool import main
+
+sys.exit(main())
