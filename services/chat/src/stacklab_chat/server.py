@@ -7,6 +7,7 @@ so messages merged or split), sends are nonblocking with a bounded output buffer
 send let one slow client stall everyone), resets never crash the server, stdin is never read, SIGTERM/SIGINT stop it.
 """
 
+import argparse
 import os
 import re
 import socket
@@ -32,14 +33,14 @@ class Client(Connection):
 
 
 class ChatServer(Multiplexer):
-    def __init__(self, listener: socket.socket, prefix: bytes, max_line: int, max_output: int, extras: bool = False):
-        super().__init__(listener, max_output)  # its connections are this server's clients, in joining order
+    def __init__(self, listener: socket.socket, prefix: bytes, limits: argparse.Namespace, extras: bool = False):
+        super().__init__(listener, limits)  # its connections are this server's clients, in joining order
         self.prefix = prefix
         self.forged_tag = re.compile(FORGED_TAG.format(prefix=re.escape(prefix.decode(errors="replace"))))
         self.extras = extras  # join/leave notices and /nick: off by default, the course's protocol has neither
         self.notices: list[bytes] = []  # notices wait until the message being delivered reached everyone
         self.broadcasting = False
-        self.max_line = max_line
+        self.max_line = limits.max_line
         self.pending: dict[Client, None] = {}  # clients with output to send at the end of this round
 
     def connection(self, sock: socket.socket, addr: tuple) -> Client:
@@ -160,7 +161,8 @@ def main(argv: list[str] | None = None) -> int:
         50004,
         "chat_server.py",
     )
-    add_flags(p, "CHAT", heartbeat=60.0)
+    # 256 clients x (256 KiB unread + a 64 KiB partial line) = 80 MiB of buffers at most.
+    add_flags(p, "CHAT", heartbeat=60.0, max_clients=256, max_output=256 * 1024, idle=900.0)
     p.add_argument(
         "--max-line",
         type=int,
@@ -175,9 +177,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     args = parse(p, argv)
     prefix = args.prefix.encode()
-    return serve(
-        "chat_server", args, lambda listener: ChatServer(listener, prefix, args.max_line, args.max_output, args.extras)
-    )
+    return serve("chat_server", args, lambda listener: ChatServer(listener, prefix, args, args.extras))
 
 
 if __name__ == "__main__":

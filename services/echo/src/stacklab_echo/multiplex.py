@@ -4,15 +4,23 @@ The select echo server and the chat server (stacklab_chat, built on it in the co
 accepting every pending connection, pausing accept while out of file descriptors, nonblocking sends with a
 bounded output buffer per client (a client that does not read is dropped instead of stalling everyone),
 half-close handling and the idle heartbeat. A server subclasses Multiplexer and says what happens to the data.
+
+Bounded on purpose, so that no client can grow the server: at most `max_clients` connections (one more is told
+so in one line and closed), at most `max_output` unread bytes each, and a connection with no traffic either way
+for `idle_timeout` seconds is closed. Memory for buffers is then at most max_clients x max_output.
 """
 
 import argparse
+import contextlib
 import datetime
 import selectors
 import socket
+import time
 from collections.abc import Callable
 
 from stacklab_echo.runtime import OUT_OF_FDS, Shutdown, env_number, handle_signals, listen, log, peer, raise_fd_limit
+
+SPARE_FDS = 16  # descriptors besides the clients': stdio, the listener, the selector, a refused client
 
 
 class Connection:
@@ -31,11 +39,14 @@ class Multiplexer:
 
     recv_size = 65536
 
-    def __init__(self, listener: socket.socket, max_output: int):
+    def __init__(self, listener: socket.socket, limits: argparse.Namespace):
         self.listener = listener
-        self.max_output = max_output
+        self.max_output = limits.max_output
+        self.max_clients = limits.max_clients
+        self.idle_timeout = limits.idle_timeout
         self.selector = selectors.DefaultSelector()
         self.connections: dict[Connection, None] = {}  # insertion-ordered set of the open connections
+        self.last_active: dict[Connection, float] = {}  # least recently active first: the next to time out
         self.accepting = False
 
     # Hooks.
@@ -62,11 +73,20 @@ class Multiplexer:
     def run(self, heartbeat: float) -> None:
         self.listener.setblocking(False)
         self._accept_again()
+        quiet_since = time.monotonic()
         try:
             while True:
-                events = self.selector.select(timeout=heartbeat)
-                if not events:
+                wake = quiet_since + heartbeat
+                if self.last_active:
+                    wake = min(wake, next(iter(self.last_active.values())) + self.idle_timeout)
+                events = self.selector.select(timeout=max(0.0, wake - time.monotonic()))
+                now = time.monotonic()
+                if events:
+                    quiet_since = now
+                elif now >= quiet_since + heartbeat:
                     log(f"Server running at {datetime.datetime.now()}")
+                    quiet_since = now
+                self._close_idle(now)
                 for key, mask in events:
                     if key.data is None:
                         self._accept()
@@ -95,6 +115,8 @@ class Multiplexer:
             self.close(conn, f" ({exc.strerror or exc})")
             return
         del conn.out[:sent]
+        if sent:
+            self._active(conn)
         if len(conn.out) > self.max_output:
             self.close(conn, f" (dropped: more than {self.max_output} bytes unread)")
             return
@@ -111,6 +133,7 @@ class Multiplexer:
         conn.sock = None
         conn.out.clear()
         del self.connections[conn]
+        del self.last_active[conn]
         log(f"closed connection from {conn.addr!r}{reason}")
         self.closed(conn)
         self._accept_again()
@@ -129,12 +152,35 @@ class Multiplexer:
                     return
                 log(f"accept failed: {exc}")  # e.g. the client reset before we accepted it
                 continue
+            if len(self.connections) >= self.max_clients:
+                self._refuse(sock, peer(addr))
+                continue
             sock.setblocking(False)
             conn = self.connection(sock, peer(addr))
             self.selector.register(sock, selectors.EVENT_READ, conn)
             self.connections[conn] = None
+            self._active(conn)
             log(f"accepted connection from {conn.addr!r}")
             self.opened(conn)
+
+    def _refuse(self, sock: socket.socket, addr: tuple) -> None:
+        """One line for the client, if its buffer takes it at once (it always does on a new socket), then close."""
+        with sock:
+            sock.setblocking(False)
+            with contextlib.suppress(OSError):  # it left already: nothing to tell
+                sock.send(f"error: server full ({self.max_clients} clients), try again later\n".encode())
+        log(f"refused connection from {addr!r} (server full: {self.max_clients} clients)")
+
+    def _active(self, conn: Connection) -> None:
+        self.last_active.pop(conn, None)  # re-inserted last: the dict stays ordered by last activity
+        self.last_active[conn] = time.monotonic()
+
+    def _close_idle(self, now: float) -> None:
+        while self.last_active:
+            conn, since = next(iter(self.last_active.items()))
+            if now - since < self.idle_timeout:
+                return
+            self.close(conn, f" (idle for {self.idle_timeout:g} s)")
 
     def _accept_again(self) -> None:
         if not self.accepting:
@@ -150,6 +196,7 @@ class Multiplexer:
             self.close(conn, f" ({exc.strerror or exc})")
             return
         if data:
+            self._active(conn)
             self.received(conn, data)
         else:
             conn.reading = False
@@ -157,8 +204,10 @@ class Multiplexer:
             self.flush(conn)
 
 
-def add_flags(p: argparse.ArgumentParser, env_prefix: str, heartbeat: float) -> None:
-    """The flags of every multiplexing server: --heartbeat and --max-output, from env `<env_prefix>_...`."""
+def add_flags(
+    p: argparse.ArgumentParser, env_prefix: str, *, heartbeat: float, max_clients: int, max_output: int, idle: float
+) -> None:
+    """The flags of every multiplexing server, from env `<env_prefix>_...`: --heartbeat and the limits."""
     p.add_argument(
         "--heartbeat",
         type=float,
@@ -168,17 +217,31 @@ def add_flags(p: argparse.ArgumentParser, env_prefix: str, heartbeat: float) -> 
     p.add_argument(
         "--max-output",
         type=int,
-        default=int(env_number(f"{env_prefix}_MAX_OUTPUT", 1 << 20)),
-        help=f"unread bytes a client may owe before it is dropped (env {env_prefix}_MAX_OUTPUT, default 1 MiB)",
+        default=int(env_number(f"{env_prefix}_MAX_OUTPUT", max_output)),
+        help=f"unread bytes a client may owe before it is dropped (env {env_prefix}_MAX_OUTPUT, default {max_output})",
+    )
+    p.add_argument(
+        "--max-clients",
+        type=int,
+        default=int(env_number(f"{env_prefix}_MAX_CLIENTS", max_clients)),
+        help=f"clients at once; one more is refused (env {env_prefix}_MAX_CLIENTS, default {max_clients})",
+    )
+    p.add_argument(
+        "--idle-timeout",
+        type=float,
+        default=env_number(f"{env_prefix}_IDLE_TIMEOUT", idle),
+        help=f"seconds with no traffic before a client is closed (env {env_prefix}_IDLE_TIMEOUT, default {idle:g})",
     )
 
 
 def serve(name: str, args: argparse.Namespace, make: Callable[[socket.socket], Multiplexer], mode: str = "") -> int:
-    """Lift the open-file limit, listen, run until SIGTERM/SIGINT; `mode` goes in the start line's parentheses."""
-    fd_limit = raise_fd_limit()
+    """Lift the open-file limit to what max_clients needs, listen, run until SIGTERM/SIGINT; `mode` goes in the
+    start line's parentheses."""
+    fd_limit = raise_fd_limit(args.max_clients + SPARE_FDS)
     handle_signals()
     with listen(name, args.host, args.port) as listener:
-        log(f"{name} listening on port {args.port} ({mode}open-file limit {fd_limit})")
+        limits = f"max {args.max_clients} clients x {args.max_output} bytes, idle timeout {args.idle_timeout:g} s"
+        log(f"{name} listening on port {args.port} ({mode}open-file limit {fd_limit}; {limits})")
         try:
             make(listener).run(args.heartbeat)
         except Shutdown:

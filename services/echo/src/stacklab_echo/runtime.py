@@ -128,12 +128,14 @@ def peer(addr: tuple) -> tuple:
     return tuple(addr[:2])
 
 
-def raise_fd_limit() -> int:
-    """Lift the soft limit on open files to the hard limit, so one process can hold thousands of clients."""
+def raise_fd_limit(needed: int) -> int:
+    """Lift the soft limit on open files to `needed` (capped by the hard limit, never lowered): enough for the
+    clients the server admits, and no more, so a leak or a flood cannot take the host's descriptors."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != soft:
+    target = needed if hard == resource.RLIM_INFINITY else min(needed, hard)
+    if soft != resource.RLIM_INFINITY and target > soft:
         try:
-            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
         except (ValueError, OSError) as exc:  # e.g. an unlimited hard limit that the OS caps lower
             print(f"cannot raise the open-file limit from {soft}: {exc}", file=sys.stderr, flush=True)
             return soft

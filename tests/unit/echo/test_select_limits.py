@@ -1,0 +1,99 @@
+"""The select echo server's bounds (issue 14): a maximum number of clients, an idle timeout, and unread output
+capped per client, so slow readers and flooders cannot grow the server's memory. Every attack is on 127.0.0.1,
+small and fixed in count and size."""
+
+import socket
+import threading
+from pathlib import Path
+
+from tests.unit.echo.conftest import REPLY, connect, echo_round, recv_to_close, wait_until
+
+SCRIPT = "stacklab-echo-select"
+
+
+def rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_one_client_over_the_maximum_is_told_and_closed(start_echo):
+    server = start_echo(SCRIPT, ECHO_MAX_CLIENTS="3")
+    server.wait_for_log("closed connection")  # start_server's probe left: no slot is taken
+    held = [connect(server.port) for _ in range(3)]
+    try:
+        for sock in held:
+            assert echo_round(sock, b"in") == REPLY + b"in"
+        with connect(server.port) as refused:
+            assert recv_to_close(refused) == b"error: server full (3 clients), try again later\n"
+        server.wait_for_log("(server full: 3 clients)")
+        held.pop().close()
+        with connect(server.port) as later:  # a slot came free: served again
+            assert wait_until(lambda: echo_round(later, b"again", timeout=1) == REPLY + b"again")
+    finally:
+        for sock in held:
+            sock.close()
+
+
+def test_idle_client_is_closed_and_a_talking_one_is_not(start_echo):
+    server = start_echo(SCRIPT, ECHO_IDLE_TIMEOUT="1")
+    with connect(server.port) as idle, connect(server.port) as talker:
+        client = idle.getsockname()
+        closed = False
+        for i in range(15):  # an echo every 0.3 s or so is traffic: the talker never reaches the timeout
+            assert echo_round(talker, b"%d" % i) == REPLY + b"%d" % i
+            if closed := nothing_or_close(idle, 0.3) == "closed":
+                break
+        assert closed and i >= 2, f"idle client closed after {i} rounds of 0.3 s"
+        server.wait_for_log(f"closed connection from {client!r} (idle for 1 s)")
+        assert echo_round(talker, b"still") == REPLY + b"still"
+
+
+def nothing_or_close(sock: socket.socket, wait: float) -> str:
+    sock.settimeout(wait)
+    try:
+        return "closed" if sock.recv(1) == b"" else "data"
+    except TimeoutError:
+        return "nothing"
+
+
+def test_max_slow_readers_flooding_are_dropped_and_memory_stays_bounded(start_echo):
+    """19 clients that send much and read nothing fill every slot but one; each is dropped at its cap, the
+    server's RSS stays far below what they sent, and the client that reads is answered throughout."""
+    server = start_echo(SCRIPT, ECHO_MAX_CLIENTS="20", ECHO_MAX_OUTPUT="65536")
+    server.wait_for_log("closed connection")  # start_server's probe left: all 20 slots are free
+    hogs = []
+    for _ in range(19):
+        hog = socket.socket()
+        hog.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # the kernel holds little for it
+        hog.settimeout(5)
+        hog.connect(("127.0.0.1", server.port))
+        hogs.append(hog)
+    outcomes: list[str] = []
+    floods = [threading.Thread(target=_flood, args=(hog, outcomes)) for hog in hogs]
+    with connect(server.port) as reader:
+        for flood in floods:
+            flood.start()
+        for i in range(20):
+            assert echo_round(reader, b"reader %d" % i) == REPLY + b"reader %d" % i
+        for flood in floods:
+            flood.join(30)
+        assert outcomes == ["dropped"] * len(hogs)  # not stuck (a timeout), not ignored (all sent)
+        assert server.log().count("(dropped: more than 65536 bytes unread)") == len(hogs)
+        assert rss_bytes(server.proc.pid) < 60 * 1024 * 1024  # 19 x 8 MiB was sent to it
+        assert echo_round(reader, b"after") == REPLY + b"after"
+    for hog in hogs:
+        hog.close()
+
+
+def _flood(sock: socket.socket, outcomes: list[str], total: int = 8 << 20) -> None:
+    sent = 0
+    try:
+        while sent < total:
+            sent += sock.send(b"f" * 65536)
+        outcomes.append("all sent")
+    except (BrokenPipeError, ConnectionResetError):
+        outcomes.append("dropped")
+    except TimeoutError:
+        outcomes.append("stuck")
