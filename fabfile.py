@@ -6,6 +6,9 @@
     fab -H deploy@host rollback                    back to the previous release, with the same health gate
     fab -H deploy@host releases                    the releases on the host (`*` current, `-` previous)
     fab -H deploy@host status                      every service's health check and unit state, as a table
+    fab -H deploy@host backup [--with-secrets]     one backup of the host's data now, downloaded to backups/
+    fab -H deploy@host backups                     the host's archives (the timer's, and those taken before deploys)
+    fab -H deploy@host restore ARCHIVE             restore a local archive (uploaded) or one of the host's by name
 
 The health gate (stacklab_release.gate) runs the health suite's checks (stacklab_lab.checks) and fetches one real
 page of every app, from here against the host's address and the ports of stack.env; --target ADDR (or
@@ -13,7 +16,8 @@ STACKLAB_TARGET) names that address when it differs from the SSH one (the local 
 127.0.0.2). SSH settings come from -H/-i or an ssh_config (`fab -S hosting/cache/ssh/config`); host keys are
 checked against UserKnownHostsFile (or ~/.ssh/known_hosts). The release is built by stacklab_release.build, as
 Ansible's first release is; the server-side steps are stacklab-release, the tool Ansible installed
-(hosting/release, docs/server-layout.md).
+(hosting/release, docs/server-layout.md). Backups go through stacklab-backup, which Ansible's backup role installed
+with its settings (/etc/stacklab/backup.env; docs/backups.md); `fab deploy` takes one before it migrates.
 """
 
 import json
@@ -37,6 +41,9 @@ from stacklab_release.gate import describe, service_rows, wait_until_healthy
 
 REPO = Path(__file__).resolve().parent
 TOOL = "/usr/local/sbin/stacklab-release"
+BACKUP_TOOL = "/usr/local/sbin/stacklab-backup"
+BACKUP_DIR = "/var/backups/stacklab"  # the backup role's default (backup_dir): the timer's archives
+PRE_DEPLOY_DIR = f"{BACKUP_DIR}/pre-deploy"  # fab deploy's, outside the timer's retention (deploy --keep prunes them)
 GATE_SECONDS = 30.0  # how long freshly (re)started services get to pass every check
 
 
@@ -181,6 +188,8 @@ def deploy(c, keep=5, force=False, target=None, gate_seconds=GATE_SECONDS):
             c.run(f"rm -rf {upload_dir}", hide=True, warn=True, in_stream=False)
             tarball.unlink()
         for step, what in (("check", "an app of it cannot start"), ("migrate", "its migrations failed")):
+            if step == "migrate":
+                say(f"backup before migrating: {pre_deploy_backup(c, name, old, keep)}")
             result = tool(c, f"{step} {name}", warn=True)
             if result.failed:
                 tool(c, f"remove {name}", warn=True)
@@ -207,6 +216,104 @@ def deploy(c, keep=5, force=False, target=None, gate_seconds=GATE_SECONDS):
         if pruned:
             say(pruned)
         say(f"deployed {name} to {c.original_host} in {time.monotonic() - started:.1f} s; every check passes")
+
+
+def pre_deploy_backup(c: Connection, name: str, old: str, keep: int) -> str:
+    """A backup of the live data before NAME's migrations run, kept on the host with the `keep` newest before it;
+    a deploy that cannot take one goes no further."""
+    made = backup_tool(c, f"create --dir {PRE_DEPLOY_DIR}", warn=True)
+    if made.failed:
+        tool(c, f"remove {name}", warn=True)
+        raise DeployError(
+            f"no backup before the migrations ({BACKUP_TOOL} create):\n{made.stderr.strip()}\n"
+            f"nothing was migrated or switched: {old} is still serving"
+        )
+    path = made.stdout.strip().splitlines()[-1]
+    prune = f"ls -1 {PRE_DEPLOY_DIR}/stacklab-*.tar | sort | head -n -{int(keep)} | xargs -r rm -f --"
+    c.sudo(f"sh -c {shlex.quote(prune)}", hide=True, in_stream=False)
+    return f"{path} (undo the migrations with `fab restore {path.rsplit('/', 1)[-1]}`)"
+
+
+def backup_tool(c: Connection, args: str, warn: bool = False):
+    """Run stacklab-backup on the host as root, or say how to install it."""
+    if c.run(f"test -x {BACKUP_TOOL}", hide=True, warn=True, in_stream=False).failed:
+        raise DeployError(f"no {BACKUP_TOOL} (the backup role): run `fab -H {c.original_host} provision`")
+    return c.sudo(f"{BACKUP_TOOL} {args}", hide=True, warn=warn, in_stream=False)
+
+
+@contextmanager
+def deploy_user_copy(c: Connection, path: str) -> Iterator[str]:
+    """A copy of a root-only file on the host that the SSH user may read (to download it), removed afterwards."""
+    folder = c.run("mktemp -d", hide=True, in_stream=False).stdout.strip()  # 0700, the SSH user's
+    copy = f"{folder}/{path.rsplit('/', 1)[-1]}"
+    try:
+        c.sudo(f"install -m 0600 -o {shlex.quote(c.user)} {shlex.quote(path)} {shlex.quote(copy)}", hide=True)
+        yield copy
+    finally:
+        c.run(f"rm -rf {folder}", hide=True, warn=True, in_stream=False)
+
+
+@task
+def backup(c, with_secrets=False, dir="backups"):
+    """Back up the host's data now and download the archive to --dir (default backups/, mode 0600)."""
+    with guarded(c):
+        started = time.monotonic()
+        made = backup_tool(c, "create --with-secrets" if with_secrets else "create")
+        remote = made.stdout.strip().splitlines()[-1]
+        local = (REPO / dir if not os.path.isabs(dir) else Path(dir)) / remote.rsplit("/", 1)[-1]
+        local.parent.mkdir(parents=True, exist_ok=True)
+        with deploy_user_copy(c, remote) as copy:
+            c.get(copy, local=str(local))
+        local.chmod(0o600)
+        size = local.stat().st_size / 1e6
+        say(f"backed up {c.original_host} in {time.monotonic() - started:.1f} s: {remote} ({size:.1f} MB)")
+        print(local)
+
+
+@task
+def backups(c):
+    """The host's archives, newest first: the timer's (and fab backup's), then those taken before deploys."""
+    with guarded(c):
+        for title, folder in (("backups", BACKUP_DIR), ("before deploys", PRE_DEPLOY_DIR)):
+            print(f"{c.original_host} {title} ({folder}):")
+            listed = backup_tool(c, f"list --dir {folder}", warn=True)
+            print(listed.stdout if listed.ok else "  (none)\n", end="")
+
+
+@task
+def restore(c, archive, target=None):
+    """Restore ARCHIVE: a local file (uploaded first) or the name of an archive on the host (`fab backups`);
+    the tool verifies it first and changes nothing when it is bad. Then every check must pass."""
+    with guarded(c):
+        started = time.monotonic()
+        local = Path(archive)
+        if local.is_file():
+            folder = c.run("mktemp -d", hide=True, in_stream=False).stdout.strip()
+            remote = f"{folder}/{local.name}"
+            try:
+                c.put(str(local), remote=remote)
+                say(f"uploaded {local} ({local.stat().st_size / 1e6:.1f} MB)")
+                result = backup_tool(c, f"restore {shlex.quote(remote)}", warn=True)
+            finally:
+                c.run(f"rm -rf {folder}", hide=True, warn=True, in_stream=False)
+        elif "/" not in archive:
+            on_host = [f"{d}/{archive}" for d in (BACKUP_DIR, PRE_DEPLOY_DIR)]
+            found = [
+                p for p in on_host if c.sudo(f"test -f {shlex.quote(p)}", hide=True, warn=True, in_stream=False).ok
+            ]
+            if not found:
+                raise DeployError(f"{archive}: no such local file, nor an archive on the host (see `fab backups`)")
+            result = backup_tool(c, f"restore {shlex.quote(found[0])}", warn=True)
+        else:
+            raise DeployError(f"{archive}: no such file")
+        if result.failed:
+            raise DeployError(f"restore refused or failed; the live data is as it was:\n{result.stderr.strip()}")
+        for line in result.stdout.strip().splitlines():
+            say(line)
+        failing = gate(c, target_address(c, target))
+        if failing:
+            raise DeployError(f"restored, but the lab is unhealthy: {describe(failing)}")
+        say(f"restored {archive} on {c.original_host} in {time.monotonic() - started:.1f} s; every check passes")
 
 
 @task
