@@ -325,3 +325,21 @@ def test_missing_database_config_is_one_line(tmp_path):
     done = run_cli("create", "--dir", str(tmp_path), env={"BACKUP_TARGET": "local", "BACKUP_PG_DATABASE": "x; drop"})
     assert done.returncode == 1
     assert done.stderr == "stacklab-backup: error: BACKUP_PG_DATABASE='x; drop': not a plain lowercase name\n"
+
+
+@needs_postgres
+def test_restore_ends_sessions_left_on_the_live_database(lab):
+    """A client still connected (an app not stopped, an operator's psql) cannot block the switch."""
+    target, db, tmp = lab
+    archive = tool.create(target, tmp / "backups", with_secrets=False)
+    client = subprocess.Popen(["psql", "-XAtq", "-d", db, "-c", "SELECT pg_sleep(120)"], stderr=subprocess.DEVNULL)
+    try:
+        query = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{db}' AND query LIKE '%pg_sleep%'"  # noqa: S608
+        while psql("postgres", query) != "1":
+            assert client.poll() is None, "the client ended by itself"
+        tool.restore(target, archive, with_secrets=False, say=lambda _: None)
+        assert client.wait(timeout=30) != 0, "the client's session was not ended"
+    finally:
+        client.kill()
+    assert psql(db, "SELECT count(*) FROM books") == "2"
+    assert stray_databases(db) == []

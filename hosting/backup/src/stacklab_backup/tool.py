@@ -30,6 +30,7 @@ import subprocess
 import sys
 import tarfile
 import tempfile
+import time
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -237,15 +238,27 @@ def restore_postgres(target: Target, manifest: dict, dump: Path) -> str:
 
 
 def switch_database(target: Target, new: str) -> None:
-    """The restored database takes the live one's name in one transaction; the old one is dropped after."""
+    """The restored database takes the live one's name in one transaction; the old one is dropped after.
+    The live one first refuses new connections (a health check's psql would block the rename), then its
+    sessions are ended and gone: pg_terminate_backend only signals, so wait until none is left."""
     db, old = target.database, f"{target.database}_replaced_{os.getpid()}"
-    exists = target.sql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'")  # noqa: S608 (a checked plain name)
-    # Connections the stopped apps left (or a client of the lab's): a database in use cannot be renamed.
-    target.sql(f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{db}'")  # noqa: S608 (a checked plain name)
-    renames = f'ALTER DATABASE "{db}" RENAME TO "{old}"; ' if exists else ""
-    target.sql(f'BEGIN; {renames}ALTER DATABASE "{new}" RENAME TO "{db}"; COMMIT;')
-    if exists:
-        target.sql(f'DROP DATABASE "{old}"')
+    if not target.sql(f"SELECT 1 FROM pg_database WHERE datname = '{db}'"):  # noqa: S608 (a checked plain name)
+        target.sql(f'ALTER DATABASE "{new}" RENAME TO "{db}"')
+        return
+    target.sql(f'ALTER DATABASE "{db}" ALLOW_CONNECTIONS false')
+    try:
+        deadline = time.monotonic() + 30
+        while target.sql(
+            f"SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{db}'"  # noqa: S608
+        ) != [["0"]]:
+            if time.monotonic() > deadline:
+                raise BackupError(f"sessions on {db} did not end within 30 s")
+            time.sleep(0.1)
+        target.sql(f'BEGIN; ALTER DATABASE "{db}" RENAME TO "{old}"; ALTER DATABASE "{new}" RENAME TO "{db}"; COMMIT;')
+    except BackupError:
+        target.sql(f'ALTER DATABASE "{db}" ALLOW_CONNECTIONS true')
+        raise
+    target.sql(f'DROP DATABASE "{old}" WITH (FORCE)')
 
 
 def restore_secrets(target: Target, files: Path) -> list[str]:
@@ -284,7 +297,11 @@ def restore(target: Target, archive: Path, with_secrets: bool, say=print) -> Non
         stopped = target.stop_apps() if new else []
         try:
             if new:
-                switch_database(target, new)
+                try:
+                    switch_database(target, new)
+                except BackupError:
+                    target.sql(f'DROP DATABASE IF EXISTS "{new}"')
+                    raise
                 say(f"postgres: {new} is now {target.database}")
             for name in target.sqlite:
                 target.sqlite_load(name, (files / "sqlite" / f"{name}.sqlite3").read_bytes())
