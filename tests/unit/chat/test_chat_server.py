@@ -158,7 +158,15 @@ def test_binary_garbage_is_relayed_as_escaped_text_and_logged_on_one_line(start_
 
 
 # Each would act on the receiving terminal: clear it, move the cursor, set its title, reverse the text, ring.
-TERMINAL_INJECTIONS = [b"\x1b[2J\x1b[H", b"fake\rreal", b"\x1b]0;title\x07", "\u202eevil".encode(), b"\x9b31m", b"\x7f\x00"]
+TERMINAL_INJECTIONS = [
+    b"\x1b[2J\x1b[H",
+    b"fake\rreal",
+    b"\x1b]0;title\x07",
+    "\u202eevil".encode(),
+    "\u009b31m".encode(),
+    b"\x9b31m",
+    b"\x7f\x00",
+]
 
 
 @pytest.mark.parametrize("line", TERMINAL_INJECTIONS, ids=repr)

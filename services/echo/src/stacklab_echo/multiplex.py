@@ -153,7 +153,7 @@ class Multiplexer:
                 log(f"accept failed: {exc}")  # e.g. the client reset before we accepted it
                 continue
             if len(self.connections) >= self.max_clients:
-                self._refuse(sock, peer(addr))
+                self._turn_away(sock, peer(addr))
                 continue
             sock.setblocking(False)
             conn = self.connection(sock, peer(addr))
@@ -163,7 +163,7 @@ class Multiplexer:
             log(f"accepted connection from {conn.addr!r}")
             self.opened(conn)
 
-    def _refuse(self, sock: socket.socket, addr: tuple) -> None:
+    def _turn_away(self, sock: socket.socket, addr: tuple) -> None:
         """One line for the client, if its buffer takes it at once (it always does on a new socket), then close."""
         with sock:
             sock.setblocking(False)
