@@ -347,7 +347,69 @@ def test_postgresql_superuser_cannot_log_in_over_the_network(db_vm):
     assert 'password authentication failed for user "postgres"' in result.stderr, result.stderr
 
 
+# ---------------------------------------------------------------- backups (the backup role, docs/backups.md)
+
+BACKUP_DIR = "/var/backups/stacklab"
+
+
+@pytest.fixture(params=["app", "db"])
+def backup_host(request, vm, db_vm):
+    """Each server of the setup (one host plays both parts): site.yml gives every one the backup timer; a single
+    stack's playbook (STACKLAB_VM_STACKS) does not."""
+    if os.environ.get("STACKLAB_VM_STACKS"):
+        pytest.skip("backups come with site.yml (playbooks/backup.yml), not with one stack's playbook")
+    if request.param == "db" and db_vm is vm:
+        pytest.skip("one host: the app run covers it")
+    return vm if request.param == "app" else db_vm
+
+
+def backup_settings(host) -> dict[str, str]:
+    settings = host.file("/etc/stacklab/backup.env")
+    assert (settings.user, settings.group, settings.mode) == ("root", "root", 0o600)
+    return dict(line.split("=", 1) for line in settings.content_string.splitlines() if "=" in line and line[0] != "#")
+
+
+def test_backup_settings_name_this_hosts_data(backup_host, vm, db_vm):
+    settings = backup_settings(backup_host)
+    assert settings["BACKUP_DIR"] == BACKUP_DIR and settings["BACKUP_TARGET"] == "local"
+    assert settings["BACKUP_PG"] == ("1" if backup_host is db_vm else "0")
+    sqlite = dict(item.split("=", 1) for item in settings["BACKUP_SQLITE"].split(",") if item)
+    if backup_host is vm:
+        assert sqlite == {app: f"/var/lib/stacklab-{app}/history.sqlite3" for app in ("wsgi", "flask")}
+        assert set(settings["BACKUP_UNITS"].split(",")) == {"stacklab-django", "stacklab-wsgi", "stacklab-flask"}
+    else:  # the database server alone: no app data, no app units
+        assert sqlite == {} and settings["BACKUP_UNITS"] == ""
+
+
+def test_backup_timer_is_daily_persistent_and_the_service_sandboxed(backup_host):
+    timer = backup_host.service("stacklab-backup.timer")
+    assert timer.is_enabled and timer.is_running
+    props = show(backup_host, "stacklab-backup.timer", "TimersCalendar", "Persistent")
+    assert "OnCalendar=*-*-* 03:30:00" in props["TimersCalendar"] and props["Persistent"] == "yes"
+    unit = show(backup_host, "stacklab-backup.service", "Type", "ProtectSystem", "ReadWritePaths", "Nice", "UMask")
+    assert unit["Type"] == "oneshot" and unit["ProtectSystem"] == "strict" and unit["Nice"] == "10"
+    assert BACKUP_DIR in unit["ReadWritePaths"].split() and unit["UMask"] == "0077"
+
+
+def test_timer_run_writes_a_private_archive_and_retention_removes_the_oldest(backup_host):
+    """The timer's service, started by hand: a new archive (0600, in a 0700 folder, verified by the tool), and
+    retention (the newest of each day) removes an older archive of today."""
+    day = backup_host.check_output("date -u +%Y%m%d")
+    older = f"{BACKUP_DIR}/stacklab-{day}T000000Z.tar"  # a name is all retention reads
+    backup_host.check_output(f"install -m 0600 /dev/null {older}")
+    before = set(backup_host.check_output(f"ls -1 {BACKUP_DIR}").split())
+    started = backup_host.run("systemctl start stacklab-backup.service")  # oneshot: returns when it is done
+    assert started.rc == 0, backup_host.run("journalctl -u stacklab-backup -n 30 --no-pager").stdout
+    after = set(backup_host.check_output(f"ls -1 {BACKUP_DIR}").split())
+    new = sorted(n for n in after - before if n.endswith(".tar"))
+    assert len(new) == 1, f"the run made {new}"
+    assert not backup_host.file(older).exists, "retention kept an older archive of the same day"
+    archive = backup_host.file(f"{BACKUP_DIR}/{new[0]}")
+    assert (archive.user, archive.mode) == ("root", 0o600) and backup_host.file(BACKUP_DIR).mode == 0o700
+    assert backup_host.run(f"stacklab-backup verify {BACKUP_DIR}/{new[0]}").rc == 0
+
+
 def test_suite_names_every_stack():
     """The tables above cover the same stacks as the Ansible playbooks."""
-    playbooks = {p.stem for p in (ROOT / "ansible" / "playbooks").glob("*.yml")} - {"base"}
+    playbooks = {p.stem for p in (ROOT / "ansible" / "playbooks").glob("*.yml")} - {"base", "backup"}
     assert playbooks == set(STACKS)
