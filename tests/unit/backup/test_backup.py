@@ -343,3 +343,20 @@ def test_restore_ends_sessions_left_on_the_live_database(lab):
         client.kill()
     assert psql(db, "SELECT count(*) FROM books") == "2"
     assert stray_databases(db) == []
+
+
+def test_config_file_then_environment(tmp_path, monkeypatch):
+    from stacklab_backup import targets
+
+    config = tmp_path / "backup.env"
+    config.write_text(
+        "# written by Ansible\nBACKUP_TARGET=local\nBACKUP_DIR='/srv/b'\nBACKUP_SQLITE=wsgi=/a/x.sqlite3\n"
+    )
+    monkeypatch.setenv("BACKUP_DIR", "/elsewhere")
+    target = targets.load(config)
+    assert (target.kind, target.backup_dir, target.sqlite) == ("local", Path("/elsewhere"), {"wsgi": "/a/x.sqlite3"})
+    config.write_text("BACKUP_SQLITE=wsgi\n")
+    with pytest.raises(BackupError, match="not name=/path"):
+        targets.load(config)
+    with pytest.raises(BackupError, match="no such config file"):
+        targets.load(tmp_path / "missing.env")
