@@ -267,9 +267,10 @@ class ComposeTarget(Target):
         return self.root / "secrets"
 
     def stop_apps(self):
-        # Only Django holds connections to the database being switched; the SQLite loads need no stop.
-        run(self.compose("stop", "django"), "stopping django")
-        return ["django"]
+        # Only Django holds connections to the database being switched; the SQLite loads need no stop. Its nginx
+        # goes with it: nginx resolves django's address when it starts, and a started container may get another.
+        run(self.compose("stop", "django-nginx", "django"), "stopping django")
+        return ["django", "django-nginx"]
 
     def start_apps(self, stopped):
         if stopped:
