@@ -1,11 +1,16 @@
 """One-shot echo server (course week 1): per connection one read, one reply `PREFIX: data`, then close.
 
 Each connection is served in its own thread with a timeout, so a client that connects and never sends cannot
-stall the others (the course's server blocked in recv for everyone).
+stall the others (the course's server blocked in recv for everyone). Handlers are capped; when all are taken,
+the connection that has waited longest without sending a byte is evicted to make room, so a flood of silent
+connections costs the flooder its oldest connections, not everyone else their answer. After its reply a
+handler lingers for at most LINGER_SECONDS in all, however slowly the client keeps trickling bytes.
 """
 
+import contextlib
 import socket
 import threading
+import time
 
 from stacklab_echo.runtime import (
     Acceptor,
@@ -22,8 +27,44 @@ from stacklab_echo.runtime import (
 
 NEWLINE = b"\r\n"  # stripped from the end of logged data, as the course printed it
 RECV_SIZE = 1024  # the course's single recv: longer messages are truncated, by design
-MAX_HANDLERS = 512  # connections served at once; beyond this a new connection is closed unanswered
+MAX_HANDLERS = 512  # connections served at once; beyond this the oldest silent one is evicted
 DRAIN_LIMIT = 1 << 20  # bytes of unread input swallowed before closing, see _close_gently
+LINGER_SECONDS = 2.0  # total time to send the reply and swallow what follows it
+EVICT_WAIT = 1.0  # seconds to wait for an evicted handler's slot (it frees it at once)
+
+
+class Handlers:
+    """At most `limit` connections served at once, and which of them have not sent a byte yet (oldest first)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.slots = threading.BoundedSemaphore(limit)
+        self.lock = threading.Lock()
+        self.silent: dict[socket.socket, tuple] = {}
+
+    def admit(self, conn: socket.socket) -> bool:
+        """Take a slot for `conn`, evicting the oldest silent connection if all are taken; False if none is."""
+        if not self.slots.acquire(blocking=False):
+            with self.lock:
+                if not self.silent:  # every handler is answering or lingering, each for a bounded time
+                    return False
+                oldest = next(iter(self.silent))
+                addr = self.silent.pop(oldest)
+            log(f"from {addr!r}: evicted, silent while {self.limit} connections were being served")
+            with contextlib.suppress(OSError):  # wakes its handler's recv with end of file
+                oldest.shutdown(socket.SHUT_RDWR)
+            if not self.slots.acquire(timeout=EVICT_WAIT):
+                return False
+        return True
+
+    def waiting(self, conn: socket.socket, addr: tuple) -> None:
+        with self.lock:
+            self.silent[conn] = addr
+
+    def spoke(self, conn: socket.socket) -> bool:
+        """The handler got its data (or its timeout): False if the connection was evicted meanwhile."""
+        with self.lock:
+            return self.silent.pop(conn, None) is not None
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -39,53 +80,66 @@ def main(argv: list[str] | None = None) -> int:
     handle_signals()
     with listen("echo_server", args.host, args.port) as server:
         log(f"echo_server listening on port {args.port}")
-        slots = threading.BoundedSemaphore(MAX_HANDLERS)
+        handlers = Handlers(MAX_HANDLERS)
         accept = Acceptor(server)
         try:
             while True:
                 if not (accepted := accept()):
                     continue
                 conn, addr = accepted
-                if not slots.acquire(blocking=False):
-                    log(f"from {peer(addr)!r}: refused, {MAX_HANDLERS} connections already being served")
+                if not handlers.admit(conn):
+                    log(f"from {peer(addr)!r}: refused, {MAX_HANDLERS} connections already being answered")
                     conn.close()
                     continue
-                client = (conn, peer(addr), prefix, args.timeout, slots)
+                handlers.waiting(conn, peer(addr))
+                client = (conn, peer(addr), prefix, args.timeout, handlers)
                 threading.Thread(target=_serve, args=client, daemon=True).start()
         except Shutdown:
             log("echo_server shutting down")
     return 0
 
 
-def _serve(conn: socket.socket, addr: tuple, prefix: bytes, timeout: float, slots: threading.BoundedSemaphore) -> None:
+def _serve(conn: socket.socket, addr: tuple, prefix: bytes, timeout: float, handlers: Handlers) -> None:
     try:
         with conn:
             conn.settimeout(timeout)
             try:
                 data = conn.recv(RECV_SIZE)
+            except TimeoutError:
+                if handlers.spoke(conn):
+                    log(f"from {addr!r}: nothing received within {timeout:g} s, closing")
+                return
+            except OSError as exc:  # reset: this client only
+                if handlers.spoke(conn):
+                    log(f"from {addr!r}: {exc.strerror or exc}")
+                return
+            if not handlers.spoke(conn):  # evicted while it was silent: the eviction was logged
+                return
+            deadline = time.monotonic() + LINGER_SECONDS
+            try:
                 if data:
+                    conn.settimeout(LINGER_SECONDS)
                     conn.sendall(prefix + data)
                 log(f"from {addr!r}: {printable(data.rstrip(NEWLINE))}")
-                _close_gently(conn)
-            except TimeoutError:
-                log(f"from {addr!r}: nothing received within {timeout:g} s, closing")
-            except OSError as exc:  # reset, broken pipe: this client only
+                _close_gently(conn, deadline)
+            except OSError as exc:  # reset, broken pipe, a reply it does not read: this client only
                 log(f"from {addr!r}: {exc.strerror or exc}")
     finally:
-        slots.release()
+        handlers.slots.release()
 
 
-def _close_gently(conn: socket.socket) -> None:
+def _close_gently(conn: socket.socket, deadline: float) -> None:
     """Send FIN after the reply, then swallow what the client still sends before closing.
 
     Closing a socket with unread input makes the kernel send RST, which can destroy the reply before the client
-    reads it (a message longer than RECV_SIZE). Reading the rest, bounded in bytes and time, avoids that.
+    reads it (a message longer than RECV_SIZE). Reading the rest, bounded in bytes and in total time (a client
+    trickling a byte at a time does not extend it), avoids that.
     """
     try:
         conn.shutdown(socket.SHUT_WR)
-        conn.settimeout(1.0)
         drained = 0
-        while drained < DRAIN_LIMIT:
+        while drained < DRAIN_LIMIT and (left := deadline - time.monotonic()) > 0:
+            conn.settimeout(left)
             chunk = conn.recv(65536)
             if not chunk:
                 return
