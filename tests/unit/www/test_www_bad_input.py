@@ -10,7 +10,6 @@ import time
 
 import pytest
 
-from tests.unit.conftest import threads
 from tests.unit.www.conftest import (
     READ_TIMEOUT,
     parse_response,
@@ -18,7 +17,6 @@ from tests.unit.www.conftest import (
     recv_to_close,
     request,
     reset,
-    wait_until,
 )
 
 SERVERS = ["hello_www", "echo_www", "ws30"]
@@ -127,21 +125,3 @@ def test_connect_and_close_without_a_request(start_www, name):
     for _ in range(10):
         socket.create_connection(("127.0.0.1", server.port)).close()
     assert_serves(server)
-
-
-@pytest.mark.parametrize("name", SERVERS)
-def test_over_the_client_cap_gets_503_not_a_wait(start_www, name):
-    server = start_www(name, "--max-clients", "1")
-    pid = server.proc.pid
-    server.wait_for_log('"-" 400')  # start_server's probe connection was answered...
-    assert wait_until(lambda: threads(pid) == 1)  # ...and its handler thread, which frees the slot last, is gone
-    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as idle:
-        idle.sendall(b"GET / HTTP/1.1\r\n")  # holds the only slot until the read timeout
-        assert wait_until(lambda: threads(pid) == 2)  # accepted: the slot is taken before its thread starts
-        started = time.monotonic()
-        response, _ = request(server.port, "/")
-        assert response.status == 503
-        assert response.getheader("Retry-After") == "1"
-        assert time.monotonic() - started < READ_TIMEOUT
-        assert parse_response(recv_to_close(idle))[0].status == 408
-    assert wait_until(lambda: request(server.port, "/")[0].status == 200)

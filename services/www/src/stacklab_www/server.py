@@ -1,15 +1,19 @@
 """The connection loop the three hand-written HTTP servers share.
 
 One request per connection (HTTP/1.0 style, `Connection: close`), as in the course. Unlike the course:
-- each connection runs in its own thread, at most `max_clients` at once, so one slow client cannot block others;
-- reads have a deadline, and one bad request gets an error status instead of killing the server;
+- one thread reads every request head with `selectors` (the course's week-3 tool), so a client that is slow to
+  send its head, or sends nothing, costs a socket and a few KiB, never a worker; a head must be complete within
+  `--timeout` seconds in all (else 408), and when `--max-connections` heads are being read the oldest (the
+  slowest: it has had the most time) is dropped to make room;
+- complete requests go to a pool of `--max-clients` worker threads that answer them, so one slow response
+  cannot block the others; a bad request gets an error status instead of killing the server;
 - SIGTERM and SIGINT stop it cleanly (exit 0); stdin is never read, so it runs detached under Docker or systemd.
 """
 
 import argparse
-import contextlib
 import errno
 import os
+import queue
 import selectors
 import signal
 import socket
@@ -21,7 +25,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
-from .wire import HttpError, Request, parse_head, printable, read_head, response_head
+from .wire import HttpError, Request, complete_head, parse_head, printable, response_head
 
 DEFAULT_PREFIX = "uw-student"
 LINGER_SECONDS = 2.0  # after answering, keep reading (and discarding) briefly so unread input doesn't cause a RST
@@ -71,10 +75,27 @@ def common_arguments(description: str, port_env: str, default_port: int) -> argp
         help=f"the student's name shown in pages (env ECHO_PREFIX; {DEFAULT_PREFIX})",
     )
     parser.add_argument(
-        "--timeout", type=float, default=10.0, help="seconds a client has to send its request head (10)"
+        "--timeout", type=float, default=5.0, help="seconds a client has in all to send its request head (5)"
     )
-    parser.add_argument("--max-clients", type=int, default=32, help="connections handled at once; more get 503 (32)")
+    parser.add_argument(
+        "--max-clients", type=int, default=32, help="worker threads: requests answered at once; more queue (32)"
+    )
+    parser.add_argument(
+        "--max-connections",
+        type=int,
+        default=1024,
+        help="request heads read at once; one more drops the oldest (1024)",
+    )
     return parser
+
+
+@dataclass
+class Reading:
+    """A connection whose request head is still arriving."""
+
+    addr: tuple
+    deadline: float
+    data: bytearray = field(default_factory=bytearray)
 
 
 class HttpServer:
@@ -91,8 +112,9 @@ class HttpServer:
         self.args = args
         self.server_header = server_header
         self.reasons = reasons or {}
-        self._slots = threading.BoundedSemaphore(args.max_clients)
-        self._workers: set[threading.Thread] = set()
+        self._reading: dict[socket.socket, Reading] = {}  # accept order, which is deadline order
+        self._work: queue.SimpleQueue = queue.SimpleQueue()  # (conn, addr, head or HttpError), None to stop
+        self._workers: list[threading.Thread] = []
         self._wake_r, self._wake_w = socket.socketpair()
         self._stop_signal = ""
         self._accept_paused = False
@@ -100,24 +122,39 @@ class HttpServer:
     def serve_forever(self) -> int:
         family = socket.AF_INET6 if ":" in self.args.host else socket.AF_INET
         try:
-            listener = socket.create_server((self.args.host, self.args.port), family=family, backlog=64)
+            listener = socket.create_server((self.args.host, self.args.port), family=family, backlog=socket.SOMAXCONN)
         except OSError as exc:  # port taken, bad address: one clear line, not a traceback
             where = f"{self.args.host} port {self.args.port}"
             print(f"{self.name} cannot listen on {where}: {exc.strerror or exc}", file=sys.stderr, flush=True)
             return 1
         for sig in (signal.SIGTERM, signal.SIGINT):
             signal.signal(sig, self._on_signal)
+        for _ in range(self.args.max_clients):
+            worker = threading.Thread(target=self._work_loop, daemon=True)
+            worker.start()
+            self._workers.append(worker)
         log(f"{self.name} listening on port {self.args.port}")
         with listener, selectors.DefaultSelector() as selector:
+            listener.setblocking(False)
             selector.register(listener, selectors.EVENT_READ)
             selector.register(self._wake_r, selectors.EVENT_READ)
             while not self._stop_signal:
-                for key, _ in selector.select():
+                timeout = None
+                if self._reading:
+                    timeout = max(0.0, next(iter(self._reading.values())).deadline - time.monotonic())
+                for key, _ in selector.select(timeout):
                     if key.fileobj is listener:
-                        self._accept(listener)
+                        self._accept(listener, selector)
+                    elif key.fileobj in self._reading:  # not dropped earlier in this round
+                        self._read(key.fileobj, key.data, selector)
+                self._expire(selector)
+            for conn in self._reading:
+                conn.close()
         log(f"{self.name} shutting down ({self._stop_signal})")
+        for _ in self._workers:
+            self._work.put(None)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
-        for worker in list(self._workers):  # let requests in flight finish, briefly
+        for worker in self._workers:  # let requests in flight finish, briefly
             worker.join(max(0.0, deadline - time.monotonic()))
         return 0
 
@@ -125,41 +162,89 @@ class HttpServer:
         self._stop_signal = signal.Signals(signum).name
         self._wake_w.send(b"x")  # wakes the selector at once
 
-    def _accept(self, listener: socket.socket) -> None:
-        try:
-            conn, addr = listener.accept()
-        except OSError as exc:
-            if exc.errno not in OUT_OF_FDS:  # e.g. the client reset before accept
-                log(f"accept failed: {exc}")
+    def _accept(self, listener: socket.socket, selector: selectors.BaseSelector) -> None:
+        while True:  # every pending connection: bursts of connects are the normal case
+            try:
+                conn, addr = listener.accept()
+            except BlockingIOError:
                 return
-            # The client stays queued and the listener readable: returning at once would spin and flood the log.
-            if not self._accept_paused:
-                log(f"accept paused: {exc.strerror}, retrying every {ACCEPT_BACKOFF:g} s")
-                self._accept_paused = True
-            time.sleep(ACCEPT_BACKOFF)
-            return
-        if self._accept_paused:
-            log("accept resumed")
-            self._accept_paused = False
-        if not self._slots.acquire(blocking=False):
-            self._refuse(conn, addr)
-            return
-        worker = threading.Thread(target=self._serve_connection, args=(conn, addr), daemon=True)
-        self._workers.add(worker)
-        worker.start()
+            except OSError as exc:
+                if exc.errno not in OUT_OF_FDS:  # e.g. the client reset before accept
+                    log(f"accept failed: {exc}")
+                    return
+                if self._reading:  # the slowest head reader gives its descriptor to the newcomer
+                    self._drop_oldest(selector, "out of file descriptors")
+                    continue
+                # The client stays queued and the listener readable: returning at once would spin and flood the log.
+                if not self._accept_paused:
+                    log(f"accept paused: {exc.strerror}, retrying every {ACCEPT_BACKOFF:g} s")
+                    self._accept_paused = True
+                time.sleep(ACCEPT_BACKOFF)
+                return
+            if self._accept_paused:
+                log("accept resumed")
+                self._accept_paused = False
+            if len(self._reading) >= self.args.max_connections:
+                self._drop_oldest(selector, f"{self.args.max_connections} request heads being read")
+            conn.setblocking(False)
+            reading = Reading(addr, time.monotonic() + self.args.timeout)
+            self._reading[conn] = reading
+            selector.register(conn, selectors.EVENT_READ, reading)
 
-    def _refuse(self, conn: socket.socket, addr: tuple) -> None:
-        with conn:
-            conn.settimeout(0.5)
-            body = b"server busy, try again\n"
-            with contextlib.suppress(OSError):  # a busy server does not wait on a refused client
-                conn.sendall(response_head(503, "text/plain; charset=utf-8", len(body), [("Retry-After", "1")]) + body)
-        log(f'{_peer(addr)} "-" 503 {len(body)}')
+    def _read(self, conn: socket.socket, reading: Reading, selector: selectors.BaseSelector) -> None:
+        try:
+            chunk = conn.recv(4096)
+        except BlockingIOError:
+            return
+        except OSError as exc:  # reset before its request was complete
+            self._forget(conn, selector)
+            conn.close()
+            log(f"{_peer(reading.addr)} connection error: {exc}")
+            return
+        reading.data += chunk
+        try:
+            if not chunk:
+                message = "connection closed before the end of the request head" if reading.data else "empty request"
+                raise HttpError(400, message, bytes(reading.data))
+            head = complete_head(bytes(reading.data))
+        except HttpError as exc:
+            self._forget(conn, selector)
+            self._work.put((conn, reading.addr, exc))
+            return
+        if head is not None:
+            self._forget(conn, selector)
+            self._work.put((conn, reading.addr, head))
 
-    def _serve_connection(self, conn: socket.socket, addr: tuple) -> None:
+    def _expire(self, selector: selectors.BaseSelector) -> None:
+        now = time.monotonic()
+        while self._reading:
+            conn, reading = next(iter(self._reading.items()))
+            if reading.deadline > now:
+                return
+            self._forget(conn, selector)
+            self._work.put((conn, reading.addr, HttpError(408, "timed out reading the request", bytes(reading.data))))
+
+    def _drop_oldest(self, selector: selectors.BaseSelector, why: str) -> None:
+        """Close the connection that has had the most time to send its head and still has not: no answer, since
+        writing to it could block the loop."""
+        conn, reading = next(iter(self._reading.items()))
+        self._forget(conn, selector)
+        conn.close()
+        log(f'{_peer(reading.addr)} "-" dropped: slowest of {why}')
+
+    def _forget(self, conn: socket.socket, selector: selectors.BaseSelector) -> None:
+        selector.unregister(conn)
+        del self._reading[conn]
+
+    def _work_loop(self) -> None:
+        while (item := self._work.get()) is not None:
+            self._serve_connection(*item)
+
+    def _serve_connection(self, conn: socket.socket, addr: tuple, head: bytes | HttpError) -> None:
         try:
             with conn:
-                request_line, request, response = self._respond(conn)
+                conn.setblocking(True)
+                request_line, request, response = self._respond(head)
                 sent = self._send(conn, request, response)
                 log(f'{_peer(addr)} "{request_line}" {response.status} {sent}')
                 _linger_close(conn)
@@ -167,19 +252,17 @@ class HttpServer:
             log(f"{_peer(addr)} connection error: {exc}")
         except Exception:  # a bug in one request must not kill the server
             log(f"{_peer(addr)} internal error: " + traceback.format_exc().replace("\n", " | "))
-        finally:
-            self._slots.release()
-            self._workers.discard(threading.current_thread())
 
-    def _respond(self, conn: socket.socket) -> tuple[str, Request | None, Response]:
+    def _respond(self, head: bytes | HttpError) -> tuple[str, Request | None, Response]:
         """(request line for the log, the parsed request if any, the response to send)."""
-        head = b""
         try:
-            head = read_head(conn, self.args.timeout)
+            if isinstance(head, HttpError):
+                raise head
             request = parse_head(head)
         except HttpError as exc:
-            first_line = (head or exc.received).split(b"\n", 1)[0].rstrip(b"\r")
-            return printable(first_line) or "-", None, _error(exc)
+            received = head.received if isinstance(head, HttpError) else head
+            first_line = received.split(b"\n", 1)[0]
+            return printable(first_line.rstrip(b"\r")) or "-", None, _error(exc)
         try:
             response = self.handle(request)
         except HttpError as exc:

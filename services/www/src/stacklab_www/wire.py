@@ -2,12 +2,11 @@
 
 The course's servers did one recv(1024) and wrote LF-only, header-less replies that modern clients reject.
 Here a request head is read until the blank line (CRLF CRLF, or bare LF LF from telnet-style clients), bounded in
-size and in time, and every response has a status line, Content-Type, Content-Length, Date and Connection: close.
+size (and in time by the server's loop), and every response has a status line, Content-Type, Content-Length, Date
+and Connection: close.
 """
 
 import re
-import socket
-import time
 from dataclasses import dataclass, field
 from email.utils import formatdate
 from http import HTTPStatus
@@ -41,27 +40,16 @@ class Request:
         return f"{self.method} {self.target} HTTP/{self.version}"
 
 
-def read_head(conn: socket.socket, timeout: float, limit: int = MAX_HEAD) -> bytes:
-    """Bytes up to and excluding the blank line that ends the head; HttpError on timeout, size or early close."""
-    deadline = time.monotonic() + timeout  # a total deadline, so a client trickling bytes cannot hold on forever
-    data = b""
-    while True:
-        if match := _HEAD_END.search(data):
-            return data[: match.start()]
-        if len(data) > limit:
+def complete_head(data: bytes, limit: int = MAX_HEAD) -> bytes | None:
+    """The head, up to and excluding the blank line that ends it, once `data` holds it; None while it does not;
+    HttpError(431) when it is too large to ever be accepted."""
+    if match := _HEAD_END.search(data):
+        if match.start() > limit:
             raise HttpError(431, "request head too large", data)
-        remaining = deadline - time.monotonic()
-        if remaining <= 0:
-            raise HttpError(408, "timed out reading the request", data)
-        conn.settimeout(remaining)
-        try:
-            chunk = conn.recv(4096)
-        except TimeoutError:
-            raise HttpError(408, "timed out reading the request", data) from None
-        if not chunk:
-            message = "connection closed before the end of the request head" if data else "empty request"
-            raise HttpError(400, message, data)
-        data += chunk
+        return data[: match.start()]
+    if len(data) > limit:
+        raise HttpError(431, "request head too large", data)
+    return None
 
 
 def parse_head(head: bytes) -> Request:
