@@ -30,7 +30,6 @@ RECV_SIZE = 1024  # the course's single recv: longer messages are truncated, by 
 MAX_HANDLERS = 512  # connections served at once; beyond this the oldest silent one is evicted
 DRAIN_LIMIT = 1 << 20  # bytes of unread input swallowed before closing, see _close_gently
 LINGER_SECONDS = 2.0  # total time to send the reply and swallow what follows it
-EVICT_WAIT = 1.0  # seconds to wait for an evicted handler's slot (it frees it at once)
 
 
 class Handlers:
@@ -53,8 +52,7 @@ class Handlers:
             log(f"from {addr!r}: evicted, silent while {self.limit} connections were being served")
             with contextlib.suppress(OSError):  # wakes its handler's recv with end of file
                 oldest.shutdown(socket.SHUT_RDWR)
-            if not self.slots.acquire(timeout=EVICT_WAIT):
-                return False
+            # The evicted handler leaves its slot to the newcomer (see spoke): no waiting for it to finish.
         return True
 
     def waiting(self, conn: socket.socket, addr: tuple) -> None:
@@ -100,32 +98,31 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _serve(conn: socket.socket, addr: tuple, prefix: bytes, timeout: float, handlers: Handlers) -> None:
-    try:
-        with conn:
-            conn.settimeout(timeout)
-            try:
-                data = conn.recv(RECV_SIZE)
-            except TimeoutError:
-                if handlers.spoke(conn):
-                    log(f"from {addr!r}: nothing received within {timeout:g} s, closing")
-                return
-            except OSError as exc:  # reset: this client only
-                if handlers.spoke(conn):
-                    log(f"from {addr!r}: {exc.strerror or exc}")
-                return
-            if not handlers.spoke(conn):  # evicted while it was silent: the eviction was logged
+    with conn:
+        conn.settimeout(timeout)
+        try:
+            data = conn.recv(RECV_SIZE)
+            problem = ""
+        except TimeoutError:
+            data, problem = b"", f"nothing received within {timeout:g} s, closing"
+        except OSError as exc:  # reset: this client only
+            data, problem = b"", exc.strerror or str(exc)
+        if not handlers.spoke(conn):  # evicted while silent: logged, and its slot is the newcomer's now
+            return
+        try:
+            if problem:
+                log(f"from {addr!r}: {problem}")
                 return
             deadline = time.monotonic() + LINGER_SECONDS
-            try:
-                if data:
-                    conn.settimeout(LINGER_SECONDS)
-                    conn.sendall(prefix + data)
-                log(f"from {addr!r}: {printable(data.rstrip(NEWLINE))}")
-                _close_gently(conn, deadline)
-            except OSError as exc:  # reset, broken pipe, a reply it does not read: this client only
-                log(f"from {addr!r}: {exc.strerror or exc}")
-    finally:
-        handlers.slots.release()
+            if data:
+                conn.settimeout(LINGER_SECONDS)
+                conn.sendall(prefix + data)
+            log(f"from {addr!r}: {printable(data.rstrip(NEWLINE))}")
+            _close_gently(conn, deadline)
+        except OSError as exc:  # reset, broken pipe, a reply it does not read: this client only
+            log(f"from {addr!r}: {exc.strerror or exc}")
+        finally:
+            handlers.slots.release()
 
 
 def _close_gently(conn: socket.socket, deadline: float) -> None:
