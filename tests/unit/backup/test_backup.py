@@ -196,6 +196,22 @@ def test_secrets_only_when_asked(lab):
     assert (tmp / "secrets" / "django_secret_key").read_text() == "s3cret\n"
 
 
+@needs_postgres
+def test_a_smaller_host_restores_its_parts_and_names_the_others(lab):
+    """An archive of a whole lab restored on a host with the database only (an off-site copy on a Django-only
+    lab): the database comes back, the histories it does not keep are named as skipped and left alone."""
+    target, db, tmp = lab
+    archive = tool.create(target, tmp / "backups", with_secrets=False)
+    psql(db, "DELETE FROM books")
+    history(tmp / "wsgi.sqlite3", "after the backup")
+    database_only = LocalTarget({**target.config, "BACKUP_SQLITE": ""})
+    said = []
+    tool.restore(database_only, archive, with_secrets=False, say=said.append)
+    assert psql(db, "SELECT count(*) FROM books") == "2"
+    assert "sqlite: flask, wsgi not kept on this host, skipped" in said, said
+    assert messages(tmp / "wsgi.sqlite3")[-1] == "after the backup"
+
+
 def flip_byte(archive: Path, name: str) -> None:
     """One byte of that member's data changed in place, as a bad disk sector would."""
     with tarfile.open(archive) as tar:

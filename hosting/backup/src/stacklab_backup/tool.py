@@ -306,6 +306,12 @@ def restore(target: Target, archive: Path, with_secrets: bool, say=print) -> Non
             for name in target.sqlite:
                 target.sqlite_load(name, (files / "sqlite" / f"{name}.sqlite3").read_bytes())
                 say(f"sqlite: {name} restored")
+            # Another host's parts (a two-host setup, an off-site copy restored on a smaller lab): named, not lost.
+            if has_dump and not target.pg:
+                say("postgres: no database on this host, skipped")
+            others = sorted(p.stem for p in (files / "sqlite").glob("*.sqlite3") if p.stem not in target.sqlite)
+            if others:
+                say(f"sqlite: {', '.join(others)} not kept on this host, skipped")
             if with_secrets:
                 for path in restore_secrets(target, files):
                     say(f"secrets: {path}")
