@@ -212,6 +212,26 @@ def test_a_smaller_host_restores_its_parts_and_names_the_others(lab):
     assert messages(tmp / "wsgi.sqlite3")[-1] == "after the backup"
 
 
+@needs_postgres
+def test_a_history_not_made_yet_is_skipped_and_restores_as_it_is(lab):
+    """A fresh server: an app has not made its SQLite file before its first message. The backup still runs
+    (the rest is in it); its restore leaves that app's live file alone."""
+    target, _, tmp = lab
+    (tmp / "flask.sqlite3").unlink()
+    done = run_cli("create", "--dir", str(tmp / "backups"), env=cli_env(target))
+    assert done.returncode == 0, done.stderr
+    assert "sqlite: flask has no database yet, skipped" in done.stderr
+    archive = Path(done.stdout.splitlines()[-1])
+    with tarfile.open(archive) as tar:
+        assert "sqlite/flask.sqlite3" not in tar.getnames()
+    history(tmp / "flask.sqlite3", "first message, after the backup")
+    said = []
+    tool.restore(target, archive, with_secrets=False, say=said.append)
+    assert "sqlite: flask had no database when backed up, left as it is" in said, said
+    assert messages(tmp / "flask.sqlite3") == ["first message, after the backup"]
+    assert messages(tmp / "wsgi.sqlite3") == ["hello", "wsgi ✓"]
+
+
 def flip_byte(archive: Path, name: str) -> None:
     """One byte of that member's data changed in place, as a bad disk sector would."""
     with tarfile.open(archive) as tar:

@@ -102,6 +102,10 @@ class Target:
         out = self.pg_tool("psql", "-XAtq", "-v", "ON_ERROR_STOP=1", "-F", "\t", "-c", query, db=db)
         return [line.split("\t") for line in out.decode().splitlines()]
 
+    def sqlite_present(self, name: str) -> bool:
+        """Whether the app has made its database yet (compose: its volume always has one)."""
+        return True
+
     def sqlite_dump(self, name: str) -> bytes:
         raise NotImplementedError
 
@@ -164,6 +168,9 @@ class LocalTarget(Target):
             return pwd.getpwuid(probe.stat().st_uid).pw_name
         except (OSError, KeyError) as exc:
             raise BackupError(f"{path}: {exc}") from exc
+
+    def sqlite_present(self, name):
+        return Path(self.sqlite[name]).is_file()
 
     def sqlite_dump(self, name):
         path = self.sqlite[name]

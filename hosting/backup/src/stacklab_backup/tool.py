@@ -86,7 +86,11 @@ def collect(target: Target, stage: Path, with_secrets: bool, now: datetime) -> d
         with open(stage / DUMP, "wb") as out:
             target.pg_tool("pg_dump", "--format=custom", db=target.database, stdout=out)
     (stage / "sqlite").mkdir()
-    for name in target.sqlite:
+    # A fresh server's app has no history before its first message: nothing to copy, noted for the restore.
+    manifest["sqlite_absent"] = [name for name in target.sqlite if not target.sqlite_present(name)]
+    for name in manifest["sqlite_absent"]:
+        print(f"sqlite: {name} has no database yet, skipped", file=sys.stderr)
+    for name in (n for n in target.sqlite if n not in manifest["sqlite_absent"]):
         data = target.sqlite_dump(name)
         (stage / "sqlite" / f"{name}.sqlite3").write_bytes(data)
     if with_secrets:
@@ -285,7 +289,8 @@ def restore(target: Target, archive: Path, with_secrets: bool, say=print) -> Non
         say(f"{archive.name}: verified ({len(manifest['files'])} files, created {manifest['created']})")
         if with_secrets and not manifest.get("with_secrets"):
             raise BackupError(f"{archive}: made without --with-secrets, it has no secrets to restore")
-        missing = [n for n in target.sqlite if not (files / "sqlite" / f"{n}.sqlite3").exists()]
+        absent = manifest.get("sqlite_absent", [])
+        missing = [n for n in target.sqlite if n not in absent and not (files / "sqlite" / f"{n}.sqlite3").exists()]
         if missing:
             raise BackupError(f"{archive}: no copy of {', '.join(missing)} in it")
         has_dump = (files / DUMP).exists()
@@ -304,6 +309,9 @@ def restore(target: Target, archive: Path, with_secrets: bool, say=print) -> Non
                     raise
                 say(f"postgres: {new} is now {target.database}")
             for name in target.sqlite:
+                if name in absent:
+                    say(f"sqlite: {name} had no database when backed up, left as it is")
+                    continue
                 target.sqlite_load(name, (files / "sqlite" / f"{name}.sqlite3").read_bytes())
                 say(f"sqlite: {name} restored")
             # Another host's parts (a two-host setup, an off-site copy restored on a smaller lab): named, not lost.
