@@ -47,7 +47,7 @@ def test_a_client_that_only_listens_to_a_lively_room_is_not_idle(start_chat):
             assert listener.line() == talker.tag(b"%d" % i)
             assert talker.line() == talker.tag(b"%d" % i)
             assert listener.silent_for(0.3)
-    assert f"closed connection from {listener.addr!r}" not in server.log()
+        assert "(idle for" not in server.log()
 
 
 def test_max_slow_readers_and_a_flooder_leave_memory_bounded_and_readers_served(start_chat):
