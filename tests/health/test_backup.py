@@ -53,6 +53,10 @@ class Lab:
     def missing(self, jon: requests.Session) -> list[str]:
         """The items that are not there (as a user sees them): [] when all are."""
         gone = []
+        # A copy of jon's cookies: Django drops a cookie whose session is gone, and the check after the destroy
+        # must not log jon out of the session the restore brings back.
+        jon, logged_in = requests.Session(), jon
+        jon.cookies.update(logged_in.cookies)
         cart = jon.get(f"{self.django}/books/cart/", allow_redirects=False, timeout=TIMEOUT)
         if cart.status_code != 200 or "Python for Software Design" not in cart.text:
             gone.append("jon's session and cart")
@@ -66,7 +70,7 @@ class Lab:
         )  # fmt: skip
         if reply.status_code != 302:
             gone.append("the new user")
-        book = requests.get(f"{self.django}/books/detail/{self.isbn}", timeout=TIMEOUT)
+        book = jon.get(f"{self.django}/books/detail/{self.isbn}", allow_redirects=False, timeout=TIMEOUT)  # login only
         if book.status_code != 200 or self.title not in book.text:
             gone.append("the book added in the admin")
         if self.message not in requests.get(f"{self.wsgi}/history", timeout=TIMEOUT).text:
@@ -105,6 +109,9 @@ def test_backup_destroy_restore_and_a_damaged_archive_refused(target, compose, t
     project = os.environ.get("COMPOSE_PROJECT_NAME", target.project)
     for volume in ("django-db", "wsgi-data", "flask-data"):
         subprocess.run(["docker", "volume", "rm", f"{project}_{volume}"], capture_output=True, check=True)
+    # New app containers have new addresses, and each nginx front resolves its app's name when it starts.
+    compose("up", "--detach", "--wait", "--wait-timeout", "300", "postgres", "django", "wsgi", "flask")
+    compose("restart", "django-nginx", "wsgi-nginx", "flask-nginx")
     compose("up", "--detach", "--wait", "--wait-timeout", "300")
     assert len(lab.missing(jon)) == 5, "the data was not destroyed: the test would prove nothing"
 
