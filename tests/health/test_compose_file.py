@@ -2,7 +2,8 @@
 
 Plain `docker compose up` is the whole lab (no profiles); naming a stack's front service starts that stack alone;
 the base images are built, never run; every port is the plan's, published on 127.0.0.1 only; every service that
-runs has a healthcheck, a restart policy and the locked-down settings; secrets come from ./secrets files. What a
+runs has a healthcheck, a restart policy, the locked-down settings and resource limits; secrets come from ./secrets
+files. What a
 user sees when the secrets or the wheelhouse are missing names the command to run. One disruptive test starts a
 stack alone from nothing for real.
 """
@@ -118,6 +119,24 @@ def test_running_services_are_locked_down(name):
     assert spec["read_only"] and spec["cap_drop"] == ["ALL"], name
     assert "no-new-privileges:true" in spec["security_opt"], name
     assert spec["restart"] == "unless-stopped" and spec["healthcheck"]["test"], name
+
+
+@pytest.mark.parametrize("name", CONTAINERS)
+def test_running_services_have_resource_limits(name):
+    """Memory, process and file limits, as sized in docs/compose.md: a flood or a leak stops in its own container."""
+    spec = config()["services"][name]
+    assert 16 * 2**20 <= int(spec["mem_limit"]) <= 512 * 2**20, f"{name}: mem_limit {spec.get('mem_limit')}"
+    assert 0 < spec["pids_limit"] <= 256, name
+    nofile = spec["ulimits"]["nofile"]  # one number: soft and hard alike
+    soft, hard = (nofile, nofile) if isinstance(nofile, int) else (nofile["soft"], nofile["hard"])
+    assert 0 < soft <= hard <= 4096, f"{name}: nofile {nofile}"
+
+
+def test_the_base_images_have_no_limits():
+    """Scale 0: they never run, so limits there would only mislead."""
+    services = config()["services"]
+    for base in BASES:
+        assert not {"mem_limit", "pids_limit", "ulimits"} & set(services[base]), base
 
 
 def test_secrets_are_git_ignored_files():
