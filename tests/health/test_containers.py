@@ -1,4 +1,4 @@
-"""Compose only: every container is healthy and locked down as docs/compose.md promises, and the project has no
+"""Compose only: every container is healthy, locked down and limited as docs/compose.md promises, and the project has no
 other container (the base images are built, never run: no exited build-only container in `docker compose ps -a`).
 """
 
@@ -6,7 +6,9 @@ import json
 import subprocess
 
 import pytest
+import requests
 from target import CONTAINERS
+from web import base_url
 
 pytestmark = pytest.mark.container
 
@@ -56,3 +58,27 @@ def test_main_process_is_not_root(container):
     ).stdout
     uids = dict(line.split(":", 1) for line in status.splitlines())["Uid"].split()
     assert "0" not in uids, f"{container['Name']}: pid 1 runs with uids {uids}"
+
+
+def test_resource_limits_are_enforced(container):
+    """What the engine applies, read back from the running container, not just what the compose file says."""
+    host = container["HostConfig"]
+    assert host["Memory"] > 0 and host["PidsLimit"] > 0, container["Name"]
+    [nofile] = [limit for limit in host["Ulimits"] or [] if limit["Name"] == "nofile"]
+    assert 0 < nofile["Soft"] <= nofile["Hard"], container["Name"]
+
+
+DIAGNOSTIC = "/cgi-bin/cgi_test.py?message=probe"
+
+
+def test_cgi_diagnostic_is_for_the_machine_itself_only(compose, target):
+    """Published requests arrive through docker-proxy from the bridge's gateway, not loopback: Apache refuses them.
+    From inside the container (loopback) the page answers and says who may see it."""
+    base = base_url(target, "CGI_PORT")
+    assert requests.get(base + DIAGNOSTIC, timeout=10).status_code == 403
+    assert requests.get(base + "/cgi-bin/echo_cgi.py?message=probe", timeout=10).status_code == 200
+    port = target.port("CGI_PORT")  # the same inside the container: the port plan
+    fetch = f"import urllib.request as u; print(u.urlopen('http://127.0.0.1:{port}{DIAGNOSTIC}').read().decode())"
+    inside = compose("exec", "-T", "cgi", "python3", "-c", fetch).stdout
+    assert "<tr><th>message</th><td>probe</td></tr>" in inside
+    assert "from this machine only" in inside

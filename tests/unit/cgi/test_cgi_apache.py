@@ -2,8 +2,11 @@
 item 8 (F and M) and item 16 (configtest, logs on stdout), through HTTP on 127.0.0.1."""
 
 import os
+import re
 import shutil
+import socket
 import subprocess
+import time
 from html.parser import HTMLParser
 from urllib.parse import urljoin
 
@@ -94,12 +97,41 @@ def test_diagnostic_lists_the_form_and_hides_secrets(start_apache):
     assert "<th>REQUEST_METHOD</th><td>GET</td>" in reply.text
     assert "<th>HTTP_X_PROBE</th><td>&lt;i&gt;probe&lt;/i&gt;</td>" in reply.text
     assert "hunter2" not in reply.text
+    assert "from this machine only" in reply.text
 
 
 def test_diagnostic_is_refused_outside_the_allowed_networks(start_apache):
     site = start_apache(cgi_diagnostic_allow="192.0.2.0/24")  # TEST-NET-1: not where the test connects from
     assert requests.get(site.url("/cgi-bin/cgi_test.py?message=Hello"), timeout=10).status_code == 403
     assert requests.get(site.url("/cgi-bin/echo_cgi.py?message=Hello"), timeout=10).status_code == 200
+
+
+def test_diagnostic_is_for_loopback_only_by_default():
+    """Not the private ranges: behind a proxy or Docker's port forwarding every client comes from one of them."""
+    site = render_site(cgi_port=8083, cgi_document_root="/var/www/html", cgi_bin_dir="/usr/lib/cgi-bin")
+    assert re.findall(r"Require ip (.*)", site) == ["127.0.0.0/8 ::1"]
+
+
+def test_slow_clients_are_bounded_by_reqtimeout():
+    site = render_site(cgi_port=8083, cgi_document_root="/var/www/html", cgi_bin_dir="/usr/lib/cgi-bin")
+    directives = dict(re.findall(r"^ {4}(RequestReadTimeout|KeepAlive|KeepAliveTimeout) (.*)$", site, re.M))
+    assert directives == {
+        "RequestReadTimeout": "handshake=0 header=10-20,MinRate=500 body=10,MinRate=500",
+        "KeepAlive": "On",
+        "KeepAliveTimeout": "5",
+    }
+
+
+def test_a_slow_header_client_is_dropped(start_apache):
+    """A client that starts a request and stops gets a 408 when mod_reqtimeout's 10 s header deadline passes."""
+    site = start_apache()
+    with socket.create_connection(("127.0.0.1", site.port), timeout=30) as slow:
+        slow.sendall(b"GET /echo_cgi.html HTTP/1.1\r\nHost: 127.0.0.1\r\n")  # no blank line: headers never end
+        started = time.monotonic()
+        reply = slow.recv(4096)
+        waited = time.monotonic() - started
+    assert reply.startswith(b"HTTP/1.1 408"), reply[:100]
+    assert 9 <= waited <= 15, waited
 
 
 def test_healthz_runs_a_cgi_program(start_apache):

@@ -2,8 +2,8 @@
 
 It shows the working directory, the command line, the form fields and the CGI variables. Unlike cgi.test(), which
 dumped the whole environment, it shows only an allow-list of CGI variables and request headers, without cookies,
-credentials or anything named like a secret, and escapes all of it. Apache also limits who may call it
-(`cgi_diagnostic_allow` in the site template), because it reflects request data.
+credentials or anything named like a secret, and escapes all of it. Apache also limits who may call it, because
+it reflects request data: by default the machine itself only (`cgi_diagnostic_allow` in the site template).
 """
 
 import html
@@ -42,12 +42,17 @@ def shown(name: str) -> bool:
     return name in CGI_VARIABLES or name.startswith(("SERVER_", "HTTP_"))
 
 
+# What the page tells its reader about who else can see it (the site template's default allow-list).
+LOOPBACK_ONLY = "This page answers requests from this machine only (loopback); Apache refuses every other client."
+
+
 def diagnostic(environ: Mapping[str, str], stdin: BinaryIO) -> Response:
     form = read_form(environ, stdin, keep_blank_values=True)
     variables = {name: text(value) for name, value in environ.items() if shown(name)}
     hidden = len(environ) - len(variables)
     sections = [
         "<h1>CGI diagnostic</h1>",
+        f"<p>{LOOPBACK_ONLY}</p>",
         "<h2>Current working directory</h2>",
         f"<p>{html.escape(text(os.getcwd()))}</p>",
         "<h2>Command line arguments</h2>",
