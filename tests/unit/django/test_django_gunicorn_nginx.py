@@ -118,6 +118,20 @@ def test_healthz_is_503_without_the_schema(start_server, app_env):
     server.wait_for_log("healthz: database check failed: no such table: books")
 
 
+# Slow or idle clients lose their connection (nginx's defaults are 60 s and 75 s).
+SLOW_CLIENT_TIMEOUTS = {
+    "client_header_timeout": "10s",
+    "client_body_timeout": "10s",
+    "keepalive_timeout": "15s",
+    "send_timeout": "10s",
+}
+
+
+def timeouts(conf: str) -> dict[str, str]:
+    names = "|".join(SLOW_CLIENT_TIMEOUTS)
+    return dict(re.findall(rf"^\s*({names}) (\S+);$", conf, re.M))
+
+
 def render_site(port: int, upstream: str, static_root: str) -> str:
     return render_template(
         CONF / "nginx-site.conf.j2", django_port=port, django_upstream=upstream, django_static_root=static_root
@@ -173,3 +187,7 @@ def test_template_documents_every_variable():
     header = source.split("#}")[0]
     for variable in set(re.findall(r"{{\s*(\w+)", source)):
         assert variable in header, variable
+
+
+def test_the_site_bounds_slow_clients():
+    assert timeouts(render_site(8000, "django:8000", "/srv/static")) == SLOW_CLIENT_TIMEOUTS

@@ -2,6 +2,7 @@
 the whole chain a container or VM runs, on 127.0.0.1 (TCP upstream as in compose, unix socket as on a VM)."""
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -139,3 +140,24 @@ def tmp_run_dir() -> Path:
     path = Path(tempfile.mkdtemp(prefix="stacklab-wsgi-run-"))
     path.chmod(0o755)
     return path
+
+
+# Slow or idle clients lose their connection (nginx's defaults are 60 s and 75 s).
+SLOW_CLIENT_TIMEOUTS = {
+    "client_header_timeout": "10s",
+    "client_body_timeout": "10s",
+    "keepalive_timeout": "15s",
+    "send_timeout": "10s",
+}
+
+
+def timeouts(conf: str) -> dict[str, str]:
+    names = "|".join(SLOW_CLIENT_TIMEOUTS)
+    return dict(re.findall(rf"^\s*({names}) (\S+);$", conf, re.M))
+
+
+def test_the_site_and_the_containers_nginx_conf_bound_slow_clients():
+    site = render_nginx_site(wsgi_port=8084, wsgi_upstream="wsgi:8000")
+    assert timeouts(site) == SLOW_CLIENT_TIMEOUTS
+    front = Path(__file__).resolve().parents[3] / "docker" / "nginx" / "nginx.conf"  # every front container's
+    assert timeouts(front.read_text()) == SLOW_CLIENT_TIMEOUTS
