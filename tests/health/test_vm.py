@@ -120,6 +120,36 @@ def test_app_unit_is_sandboxed(vm, unit):
     assert f"/etc/stacklab/{app}.env" in props["EnvironmentFiles"]
 
 
+def limits(host, unit: str) -> dict[str, int]:
+    """MemoryMax, TasksMax and LimitNOFILE of a unit, each a number: "infinity" (no limit) fails the int()."""
+    props = show(host, unit, "MemoryMax", "TasksMax", "LimitNOFILE")
+    return {key: int(value) for key, value in props.items()}
+
+
+@pytest.mark.parametrize("unit", APP_UNITS)
+def test_app_unit_has_memory_task_and_file_limits(vm, unit):
+    """Each unit has its own ceilings, and runs well under them (docs/security.md: sized from these figures)."""
+    ceiling = limits(vm, unit)
+    assert 64 * 2**20 <= ceiling["MemoryMax"] <= 1024 * 2**20, "some room, and less than a 1 GB VM"
+    assert 16 <= ceiling["TasksMax"] <= 1024
+    assert 1024 <= ceiling["LimitNOFILE"] <= 65536
+    used = show(vm, unit, "MemoryCurrent", "TasksCurrent")
+    if used["MemoryCurrent"].isdigit():  # [not set] where the container's cgroups do not account memory
+        assert int(used["MemoryCurrent"]) < ceiling["MemoryMax"] / 2, used
+    assert int(used["TasksCurrent"]) < ceiling["TasksMax"] / 2, used
+
+
+@pytest.mark.parametrize("unit", ["ssh", "postgresql@17-main"])
+def test_sshd_and_postgresql_are_the_oom_killers_last_choice(vm, db_vm, unit):
+    host = db_vm if unit.startswith("postgresql") else vm
+    if unit.startswith("postgresql") and "django" not in WANTED:
+        pytest.skip("no PostgreSQL here")
+    props = show(host, unit, "OOMScoreAdjust", "MainPID")
+    assert int(props["OOMScoreAdjust"]) <= -500
+    if host.run("systemd-detect-virt --container").rc != 0:  # a container may not lower it (no CAP_SYS_RESOURCE)
+        assert host.file(f"/proc/{props['MainPID']}/oom_score_adj").content_string.strip() == props["OOMScoreAdjust"]
+
+
 @pytest.mark.parametrize("unit", APP_UNITS)
 def test_app_process_has_its_own_user_and_no_privileges(vm, unit):
     pid = show(vm, unit, "MainPID")["MainPID"]
@@ -250,6 +280,30 @@ def test_sshd_effective_settings(vm):
     assert effective["passwordauthentication"] == "no"
     assert effective["kbdinteractiveauthentication"] == "no"
     assert effective["authenticationmethods"] == "publickey"
+
+
+def test_a_bad_sshd_drop_in_is_refused_and_ssh_keeps_working(vm, target):
+    """The drop-in's validate command (ansible/roles/base/tasks/ssh.yml) turns a bad candidate away, passes the
+    one in place, and the deploy key still logs in."""
+    installed = "/etc/ssh/sshd_config.d/00-stacklab.conf"
+    before = vm.file(installed).sha256sum
+    candidate = vm.check_output("mktemp")
+    try:
+        vm.run_expect([0], f"printf 'PermitRootLogin no\\nPasswordAuthentication maybe\\n' > {candidate}")
+        refused = vm.run(f"/usr/local/sbin/stacklab-sshd-check {candidate}")
+        assert refused.rc == 1
+        assert f"{candidate} line 2" in refused.stderr, refused.stderr
+        vm.run_expect([0], f"/usr/local/sbin/stacklab-sshd-check {installed}")
+    finally:
+        vm.run(f"rm -f {candidate}")
+    assert vm.file(installed).sha256sum == before
+    settings = ssh_settings(target)
+    key = paramiko.Ed25519Key.from_private_key_file(settings["key"])
+    t = transport(settings)
+    try:
+        assert t.auth_publickey("deploy", key) == []
+    finally:
+        t.close()
 
 
 def test_password_login_is_refused(target):
@@ -389,6 +443,13 @@ def test_backup_timer_is_daily_persistent_and_the_service_sandboxed(backup_host)
     unit = show(backup_host, "stacklab-backup.service", "Type", "ProtectSystem", "ReadWritePaths", "Nice", "UMask")
     assert unit["Type"] == "oneshot" and unit["ProtectSystem"] == "strict" and unit["Nice"] == "10"
     assert BACKUP_DIR in unit["ReadWritePaths"].split() and unit["UMask"] == "0077"
+
+
+def test_backup_service_has_memory_task_and_file_limits(backup_host):
+    ceiling = limits(backup_host, "stacklab-backup")
+    assert 64 * 2**20 <= ceiling["MemoryMax"] <= 1024 * 2**20
+    assert 8 <= ceiling["TasksMax"] <= 256
+    assert 256 <= ceiling["LimitNOFILE"] <= 65536
 
 
 def test_timer_run_writes_a_private_archive_and_retention_removes_the_oldest(backup_host):
