@@ -3,6 +3,7 @@ with a service's conf/gunicorn.conf.py, and a real nginx with a main configurati
 
 import os
 import pwd
+import re
 import shutil
 import subprocess
 import sys
@@ -112,3 +113,18 @@ def install_service_wheel(python: Path, service: Path) -> None:
         )
     finally:
         shutil.rmtree(dist, ignore_errors=True)
+
+
+# Slow or idle clients lose their connection (nginx's defaults are 60 s and 75 s).
+SLOW_CLIENT_TIMEOUTS = {
+    "client_header_timeout": "10s",
+    "client_body_timeout": "10s",
+    "keepalive_timeout": "15s",
+    "send_timeout": "10s",
+}
+
+
+def nginx_timeouts(conf: str) -> dict[str, str]:
+    """The slow-client timeouts an nginx configuration sets, by name."""
+    names = "|".join(SLOW_CLIENT_TIMEOUTS)
+    return dict(re.findall(rf"^\s*({names}) (\S+);$", conf, re.M))

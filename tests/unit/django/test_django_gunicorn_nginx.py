@@ -8,7 +8,16 @@ import pytest
 import requests
 
 from tests.unit.conftest import BIN, free_port
-from tests.unit.harness import TEST_USER, boot_gunicorn, needs_nginx, nginx_argv, render_template, write_nginx_conf
+from tests.unit.harness import (
+    SLOW_CLIENT_TIMEOUTS,
+    TEST_USER,
+    boot_gunicorn,
+    needs_nginx,
+    nginx_argv,
+    nginx_timeouts,
+    render_template,
+    write_nginx_conf,
+)
 
 CONF = Path(__file__).parents[3] / "services" / "django" / "conf"
 JON_PASSWORD = "jon-test-password-4-gunicorn"
@@ -118,20 +127,6 @@ def test_healthz_is_503_without_the_schema(start_server, app_env):
     server.wait_for_log("healthz: database check failed: no such table: books")
 
 
-# Slow or idle clients lose their connection (nginx's defaults are 60 s and 75 s).
-SLOW_CLIENT_TIMEOUTS = {
-    "client_header_timeout": "10s",
-    "client_body_timeout": "10s",
-    "keepalive_timeout": "15s",
-    "send_timeout": "10s",
-}
-
-
-def timeouts(conf: str) -> dict[str, str]:
-    names = "|".join(SLOW_CLIENT_TIMEOUTS)
-    return dict(re.findall(rf"^\s*({names}) (\S+);$", conf, re.M))
-
-
 def render_site(port: int, upstream: str, static_root: str) -> str:
     return render_template(
         CONF / "nginx-site.conf.j2", django_port=port, django_upstream=upstream, django_static_root=static_root
@@ -190,4 +185,4 @@ def test_template_documents_every_variable():
 
 
 def test_the_site_bounds_slow_clients():
-    assert timeouts(render_site(8000, "django:8000", "/srv/static")) == SLOW_CLIENT_TIMEOUTS
+    assert nginx_timeouts(render_site(8000, "django:8000", "/srv/static")) == SLOW_CLIENT_TIMEOUTS

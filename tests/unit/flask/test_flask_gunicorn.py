@@ -10,7 +10,16 @@ import pytest
 import stacklab_flask
 
 from tests.unit.conftest import BIN, free_port
-from tests.unit.harness import TEST_USER, boot_gunicorn, needs_nginx, nginx_argv, render_template, write_nginx_conf
+from tests.unit.harness import (
+    SLOW_CLIENT_TIMEOUTS,
+    TEST_USER,
+    boot_gunicorn,
+    needs_nginx,
+    nginx_argv,
+    nginx_timeouts,
+    render_template,
+    write_nginx_conf,
+)
 
 CONF = Path(__file__).parents[3] / "services" / "flask" / "conf"
 STATIC = Path(stacklab_flask.__file__).parent / "static"
@@ -92,20 +101,6 @@ def test_gunicorn_refuses_debug_in_production(tmp_path):
     assert "refusing to start with DEBUG on while FLASK_ENV is 'production'" in run.stdout + run.stderr
 
 
-# Slow or idle clients lose their connection (nginx's defaults are 60 s and 75 s).
-SLOW_CLIENT_TIMEOUTS = {
-    "client_header_timeout": "10s",
-    "client_body_timeout": "10s",
-    "keepalive_timeout": "15s",
-    "send_timeout": "10s",
-}
-
-
-def timeouts(conf: str) -> dict[str, str]:
-    names = "|".join(SLOW_CLIENT_TIMEOUTS)
-    return dict(re.findall(rf"^\s*({names}) (\S+);$", conf, re.M))
-
-
 def render_site(port: int, upstream: str, static_root: str) -> str:
     return render_template(
         CONF / "nginx-site.conf.j2", flask_port=port, flask_upstream=upstream, flask_static_root=static_root
@@ -154,4 +149,4 @@ def test_without_static_root_nginx_proxies_static_too():
 
 
 def test_the_site_bounds_slow_clients():
-    assert timeouts(render_site(5000, "flask:8000", "")) == SLOW_CLIENT_TIMEOUTS
+    assert nginx_timeouts(render_site(5000, "flask:8000", "")) == SLOW_CLIENT_TIMEOUTS

@@ -2,7 +2,6 @@
 the whole chain a container or VM runs, on 127.0.0.1 (TCP upstream as in compose, unix socket as on a VM)."""
 
 import os
-import re
 import shutil
 import subprocess
 import tempfile
@@ -12,7 +11,7 @@ import pytest
 import requests
 
 from tests.unit.conftest import free_port
-from tests.unit.harness import NGINX, needs_nginx
+from tests.unit.harness import NGINX, SLOW_CLIENT_TIMEOUTS, needs_nginx, nginx_timeouts
 from tests.unit.wsgi.conftest import history_items, post_message, render_nginx_site
 
 pytestmark = needs_nginx
@@ -142,22 +141,8 @@ def tmp_run_dir() -> Path:
     return path
 
 
-# Slow or idle clients lose their connection (nginx's defaults are 60 s and 75 s).
-SLOW_CLIENT_TIMEOUTS = {
-    "client_header_timeout": "10s",
-    "client_body_timeout": "10s",
-    "keepalive_timeout": "15s",
-    "send_timeout": "10s",
-}
-
-
-def timeouts(conf: str) -> dict[str, str]:
-    names = "|".join(SLOW_CLIENT_TIMEOUTS)
-    return dict(re.findall(rf"^\s*({names}) (\S+);$", conf, re.M))
-
-
 def test_the_site_and_the_containers_nginx_conf_bound_slow_clients():
     site = render_nginx_site(wsgi_port=8084, wsgi_upstream="wsgi:8000")
-    assert timeouts(site) == SLOW_CLIENT_TIMEOUTS
+    assert nginx_timeouts(site) == SLOW_CLIENT_TIMEOUTS
     front = Path(__file__).resolve().parents[3] / "docker" / "nginx" / "nginx.conf"  # every front container's
-    assert timeouts(front.read_text()) == SLOW_CLIENT_TIMEOUTS
+    assert nginx_timeouts(front.read_text()) == SLOW_CLIENT_TIMEOUTS
