@@ -5,15 +5,16 @@ stacklab-release copies it out of the wheel into each release as conf/lab/gunico
 `-c /srv/stacklab/current/conf/lab/gunicorn.conf.py`: a file, not `-c python:...`, so the master never imports
 the app and a reload (HUP) serves the new release.
 
-Env: GUNICORN_BIND (default 127.0.0.1:$LAB_PORT, 8090: no front server), WEB_CONCURRENCY (workers, default 1: each
-worker probes the services on its own, so more workers mean more probes). Threads serve concurrent page loads.
+Env: GUNICORN_BIND (default 127.0.0.1:8000; nginx is the public front on LAB_PORT, compose 0.0.0.0:8000, a VM a
+Unix socket from systemd), WEB_CONCURRENCY (workers, default 1: each worker probes the services on its own, so more
+workers mean more probes). Threads serve concurrent page loads; nginx buffers slow clients for them.
 The app reads LAB_PUBLIC_HOST, LAB_TARGET_HOSTS and the port plan (see stacklab_lab.index).
 """
 
 import os
 
 wsgi_app = "stacklab_lab.index:application"
-bind = os.environ.get("GUNICORN_BIND", f"127.0.0.1:{os.environ.get('LAB_PORT', '8090')}").split(",")
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 threads = 4
 timeout = 60  # a page waits for one round of checks (a few seconds at most)

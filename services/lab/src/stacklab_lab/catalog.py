@@ -29,6 +29,8 @@ class Service:
     front_unit: str = ""  # on a VM, the systemd unit of the front server in front of `unit`, if any
     backends: tuple[str, ...] = ()  # compose services it needs that publish no port (databases)
     gunicorn: bool = False  # `unit` runs gunicorn (graceful reload with HUP)
+    # One-shot compose services its app starts after (schema, accounts): they run once, exit 0 and stay exited.
+    jobs: tuple[str, ...] = ()
 
     @property
     def http(self) -> bool:
@@ -74,9 +76,10 @@ SERVICES = {
                 gunicorn=True),
         Service("django", "DJANGO_PORT", "healthz", "Django bookshop and mailing list (weeks 8-10)",
                 stack="django", container="django-nginx", unit="stacklab-django", app="django", front_unit="nginx",
-                backends=("postgres",), gunicorn=True),
-        Service("lab", "LAB_PORT", "healthz", "this index page and its health checks",
-                stack="lab", container="lab", unit="stacklab-lab", gunicorn=True),
+                backends=("postgres",), gunicorn=True, jobs=("django-init",)),
+        Service("lab", "LAB_PORT", "healthz", "this index page and its health checks, gunicorn behind nginx",
+                stack="lab", container="lab-nginx", unit="stacklab-lab", app="lab", front_unit="nginx",
+                gunicorn=True),
     )
 }  # fmt: skip
 
