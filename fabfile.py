@@ -1,6 +1,7 @@
 """Ship releases of the lab to a server that Ansible provisioned (docs/deploy.md). Fabric 3: `fab -H HOST TASK`.
 
-    fab -H deploy@host provision                   run ansible/site.yml against that host (once, or to converge)
+    fab -H deploy@host provision [--admin A]       run ansible/site.yml against that host (once, or to converge),
+                                                   logged in as its admin user (A: ssh_config alias or user@host)
     fab -H deploy@host deploy [--keep 5] [--force] build this checkout, install it offline, migrate, switch,
                                                    reload, health-gate; a failed gate switches back and exits 1
     fab -H deploy@host rollback                    back to the previous release, with the same health gate
@@ -18,6 +19,10 @@ checked against UserKnownHostsFile (or ~/.ssh/known_hosts). The release is built
 Ansible's first release is; the server-side steps are stacklab-release, the tool Ansible installed
 (hosting/release, docs/server-layout.md). Backups go through stacklab-backup, which Ansible's backup role installed
 with its settings (/etc/stacklab/backup.env; docs/backups.md); `fab deploy` takes one before it migrates.
+
+Two identities on a server (docs/security.md, "Least privilege"): every task but provision logs in as `deploy`,
+which may run as root only the subcommands of those two tools listed in /etc/sudoers.d/stacklab-deploy (always
+`sudo -n`: a missing rule fails at once instead of asking for a password); provision runs Ansible as `admin`.
 """
 
 import json
@@ -38,6 +43,7 @@ from fabric import Connection, task
 from invoke.exceptions import Exit, UnexpectedExit
 from stacklab_release.build import BuildError, build_release, machine_env
 from stacklab_release.gate import describe, service_rows, wait_until_healthy
+from stacklab_release.tool import API as TOOL_API
 
 REPO = Path(__file__).resolve().parent
 TOOL = "/usr/local/sbin/stacklab-release"
@@ -107,17 +113,30 @@ def _open(c: Connection) -> None:
         raise
 
 
+def root(c: Connection, command: str, warn: bool = False, hide: bool = True):
+    """Run one command the deploy user's sudoers lists, as root; `sudo -n`: refused at once when it is not listed.
+    The command line may redirect stdin or stdout: the deploy user's shell opens those files, never root."""
+    return c.run(f"sudo -n {command}", hide=hide, warn=warn, in_stream=False)
+
+
 def tool(c: Connection, args: str, warn: bool = False, hide: bool = True):
     """Run stacklab-release on the host as root."""
-    return c.sudo(f"{TOOL} {args}", hide=hide, warn=warn, in_stream=False)
+    return root(c, f"{TOOL} {args}", warn=warn, hide=hide)
 
 
 def provisioned(c: Connection) -> str:
-    """The current release, or a clear error on a host that Ansible never set up."""
+    """The current release, or a clear error on a host that Ansible never set up or whose release tool is not the
+    one this checkout speaks to (fab never installs it: the deploy user may not replace a tool it runs as root)."""
     probe = c.run(f"test -x {TOOL} && {TOOL} current", hide=True, warn=True, in_stream=False)
     if probe.failed:
         raise DeployError(
             f"never provisioned (no {TOOL} or no current release): run `fab -H {c.original_host} provision`"
+        )
+    version = c.run(f"{TOOL} version", hide=True, warn=True, in_stream=False).stdout.split()
+    if version[-1:] != [str(TOOL_API)]:
+        raise DeployError(
+            f"{TOOL} on the host speaks API {version[-1] if version else '1'}, this checkout needs API {TOOL_API}:"
+            f" run `fab -H {c.original_host} provision` to install this checkout's"
         )
     return probe.stdout.strip()
 
@@ -183,7 +202,7 @@ def deploy(c, keep=5, force=False, target=None, gate_seconds=GATE_SECONDS):
         upload = f"{upload_dir}/{tarball.name}"
         try:
             c.put(str(tarball), remote=upload)
-            say(tool(c, f"install {upload} {name}").stdout.strip().splitlines()[-1])
+            say(tool(c, f"install - {name} < {shlex.quote(upload)}").stdout.strip().splitlines()[-1])
         finally:
             c.run(f"rm -rf {upload_dir}", hide=True, warn=True, in_stream=False)
             tarball.unlink()
@@ -229,8 +248,7 @@ def pre_deploy_backup(c: Connection, name: str, old: str, keep: int) -> str:
             f"nothing was migrated or switched: {old} is still serving"
         )
     path = made.stdout.strip().splitlines()[-1]
-    prune = f"ls -1 {PRE_DEPLOY_DIR}/stacklab-*.tar | sort | head -n -{int(keep)} | xargs -r rm -f --"
-    c.sudo(f"sh -c {shlex.quote(prune)}", hide=True, in_stream=False)
+    backup_tool(c, f"prune --dir {PRE_DEPLOY_DIR} --keep-last {int(keep)}")
     return f"{path} (undo the migrations with `fab restore {path.rsplit('/', 1)[-1]}`)"
 
 
@@ -238,16 +256,17 @@ def backup_tool(c: Connection, args: str, warn: bool = False):
     """Run stacklab-backup on the host as root, or say how to install it."""
     if c.run(f"test -x {BACKUP_TOOL}", hide=True, warn=True, in_stream=False).failed:
         raise DeployError(f"no {BACKUP_TOOL} (the backup role): run `fab -H {c.original_host} provision`")
-    return c.sudo(f"{BACKUP_TOOL} {args}", hide=True, warn=warn, in_stream=False)
+    return root(c, f"{BACKUP_TOOL} {args}", warn=warn)
 
 
 @contextmanager
 def deploy_user_copy(c: Connection, path: str) -> Iterator[str]:
-    """A copy of a root-only file on the host that the SSH user may read (to download it), removed afterwards."""
+    """A copy of a root-only archive on the host that the SSH user may read (to download it), removed afterwards:
+    `stacklab-backup cat` writes it to the deploy user's own file."""
     folder = c.run("mktemp -d", hide=True, in_stream=False).stdout.strip()  # 0700, the SSH user's
     copy = f"{folder}/{path.rsplit('/', 1)[-1]}"
     try:
-        c.sudo(f"install -m 0600 -o {shlex.quote(c.user)} {shlex.quote(path)} {shlex.quote(copy)}", hide=True)
+        backup_tool(c, f"cat {shlex.quote(path)} > {shlex.quote(copy)}")
         yield copy
     finally:
         c.run(f"rm -rf {folder}", hide=True, warn=True, in_stream=False)
@@ -280,6 +299,12 @@ def backups(c):
             print(listed.stdout if listed.ok else "  (none)\n", end="")
 
 
+def listed_archives(c: Connection, folder: str) -> list[str]:
+    """The names of the archives in one of the host's backup directories (none when it does not exist)."""
+    listed = backup_tool(c, f"list --dir {folder}", warn=True)
+    return [line.split()[0] for line in listed.stdout.splitlines() if line.strip()] if listed.ok else []
+
+
 @task
 def restore(c, archive, target=None):
     """Restore ARCHIVE: a local file (uploaded first) or the name of an archive on the host (`fab backups`);
@@ -293,14 +318,11 @@ def restore(c, archive, target=None):
             try:
                 c.put(str(local), remote=remote)
                 say(f"uploaded {local} ({local.stat().st_size / 1e6:.1f} MB)")
-                result = backup_tool(c, f"restore {shlex.quote(remote)}", warn=True)
+                result = backup_tool(c, f"restore - < {shlex.quote(remote)}", warn=True)
             finally:
                 c.run(f"rm -rf {folder}", hide=True, warn=True, in_stream=False)
         elif "/" not in archive:
-            on_host = [f"{d}/{archive}" for d in (BACKUP_DIR, PRE_DEPLOY_DIR)]
-            found = [
-                p for p in on_host if c.sudo(f"test -f {shlex.quote(p)}", hide=True, warn=True, in_stream=False).ok
-            ]
+            found = [f"{d}/{archive}" for d in (BACKUP_DIR, PRE_DEPLOY_DIR) if archive in listed_archives(c, d)]
             if not found:
                 raise DeployError(f"{archive}: no such local file, nor an archive on the host (see `fab backups`)")
             result = backup_tool(c, f"restore {shlex.quote(found[0])}", warn=True)
@@ -362,42 +384,80 @@ def status(c, target=None):
 
 
 @task
-def provision(c, inventory=None, extra_vars=None, check=False):
-    """Run ansible/site.yml against this host (--inventory PATH, or this host alone in every group).
+def provision(c, inventory=None, extra_vars=None, check=False, admin=None):
+    """Run ansible/site.yml against this host, logged in as its admin user (full sudo, which provisioning needs;
+    the deploy user that fab logs in as for everything else may not).
 
-    With --inventory the play is limited to this host; without, a one-host inventory reaches it with fab's SSH
-    settings and its generated secrets live in ~/.config/stacklab/secrets/<host>. --extra-vars "k=v ...";
-    --check for a dry run."""
+    --inventory PATH: that inventory (it names the admin identity), limited to this host. Without: a one-host
+    inventory that reaches --admin (an ssh_config alias or user@host[:port]; default the ssh_config alias
+    HOST-admin when there is one, else admin@ this host with fab's key), this host alone in every group, its
+    generated secrets in ~/.config/stacklab/secrets/<host>. --extra-vars "k=v ..." (or JSON/YAML, or @FILE):
+    handed to Ansible in a private file, never on its command line nor in what fab prints. --check: a dry run."""
     with guarded(c):
         with tempfile.TemporaryDirectory(prefix="stacklab-provision-") as tmp:
+            variables: dict[str, object] = {}
             if inventory:
                 argv = ["-i", str(Path(inventory).resolve()), "--limit", c.original_host]
             else:  # its secrets must outlive this run: keep them with the user's other keys, not in a temp dir
                 secrets = Path.home() / ".config" / "stacklab" / "secrets" / c.original_host
                 secrets.mkdir(mode=0o700, parents=True, exist_ok=True)
-                argv = ["-i", one_host_inventory(c, Path(tmp)), "--extra-vars", f"stacklab_secrets_dir={secrets}"]
-            argv += ["--extra-vars", extra_vars] if extra_vars else []
+                argv = ["-i", one_host_inventory(admin_connection(c, admin), Path(tmp), c.original_host)]
+                variables["stacklab_secrets_dir"] = str(secrets)
+            if extra_vars and extra_vars.startswith("@"):
+                argv += ["--extra-vars", extra_vars]  # a file of the user's: its name is no secret
+            elif extra_vars:
+                variables |= parse_extra_vars(extra_vars)
+            if variables:
+                file = Path(tmp) / "extra-vars.json"  # the temporary directory is the user's alone (0700)
+                file.write_text(json.dumps(variables))
+                argv += ["--extra-vars", f"@{file}"]
             argv += ["--check"] if check else []
             argv = [str(Path(sys.executable).parent / "ansible-playbook"), *argv, str(REPO / "ansible" / "site.yml")]
-            say(" ".join(argv))
+            say(" ".join(argv) + (f"  (extra vars: {', '.join(sorted(variables))})" if variables else ""))
             env = machine_env() | {"ANSIBLE_CONFIG": str(REPO / "ansible" / "ansible.cfg")}
             if subprocess.run(argv, cwd=REPO / "ansible", env=env, check=False).returncode != 0:
                 raise DeployError("the Ansible run failed (its output is above)")
         say(f"provisioned {c.original_host}; current release: {provisioned(c)}")
 
 
-def one_host_inventory(c: Connection, folder: Path) -> str:
-    """An inventory where this one host is every group of site.yml, reached the way fab reaches it (host, port,
-    user, key and known_hosts as resolved from -H, -i and ssh_config)."""
+def parse_extra_vars(text: str) -> dict[str, object]:
+    """--extra-vars as Ansible reads it: a YAML/JSON mapping, or key=value words (values stay strings)."""
+    import yaml  # ansible-core's own dependency, in the dev venv
+
+    if text.lstrip().startswith(("{", "---")):
+        loaded = yaml.safe_load(text)
+        if not isinstance(loaded, dict):
+            raise DeployError("--extra-vars: a YAML or JSON mapping, or key=value words")
+        return loaded
+    pairs = [word.partition("=") for word in shlex.split(text)]
+    if not all(key and sep for key, sep, _value in pairs):
+        raise DeployError("--extra-vars: a YAML or JSON mapping, or key=value words")
+    return {key: value for key, _sep, value in pairs}
+
+
+def admin_connection(c: Connection, admin: str | None) -> Connection:
+    """How Ansible reaches the host as its admin user: --admin, else the ssh_config alias HOST-admin (the local
+    stand-ins write one), else the user `admin` at fab's host, port and key."""
+    if admin:
+        return Connection(admin, config=c.config)
+    alias = f"{c.original_host}-admin"
+    if alias in c.config.base_ssh_config.get_hostnames():
+        return Connection(alias, config=c.config)
+    return Connection(c.host, user="admin", port=c.port, config=c.config, connect_kwargs=c.connect_kwargs)
+
+
+def one_host_inventory(c: Connection, folder: Path, name: str) -> str:
+    """An inventory where this one host (NAME) is every group of site.yml, reached the way connection c reaches it
+    (host, port, user, key and known_hosts as resolved from -H, -i and ssh_config)."""
     host: dict[str, object] = {"ansible_host": c.host, "ansible_port": c.port, "ansible_user": c.user}
-    keys = c.connect_kwargs.get("key_filename") or []
+    keys = c.ssh_config.get("identityfile") or c.connect_kwargs.get("key_filename") or []  # its own ssh_config's first
     if keys:
         host["ansible_ssh_private_key_file"] = str(Path(keys[0]).expanduser().resolve())
     options = {k: c.ssh_config[k] for k in ("userknownhostsfile", "stricthostkeychecking", "identitiesonly")
                if k in c.ssh_config}  # fmt: skip
     if options:
         host["ansible_ssh_common_args"] = " ".join(f"-o {k}={shlex.quote(v)}" for k, v in options.items())
-    hosts = {c.original_host: host}
+    hosts = {name: host}
     groups = {"stacklab_db": {"hosts": hosts}, "stacklab_apps": {"hosts": hosts}}
     path = folder / "hosts.json"  # JSON is YAML: Ansible's yaml inventory plugin reads it
     path.write_text(json.dumps({"stacklab": {"children": groups}}, indent=2))

@@ -105,6 +105,9 @@ def test_install_collects_django_static_files_with_throwaway_settings(site, tmp_
     (folder / "requirements.txt").write_text("")
     (folder / "RELEASE").write_text("STACKLAB_STACKS=django\n")
     monkeypatch.setenv("DJANGO_SECRET_KEY", "the-real-key")  # never handed to collectstatic
+    # As root the tool runs collectstatic as nobody, who cannot reach this test's interpreter or tmp_path (root's,
+    # 0700): the drop itself is exercised on a stand-in (tests/deploy/test_privilege.py).
+    monkeypatch.setattr(tool, "unprivileged", dict)
     monkeypatch.setenv("DATABASE_URL", "postgres://real@db.example/real")
     tool.install(site, str(folder), "20250101T000000-ccccccc")
     static = site.releases / "20250101T000000-ccccccc" / "static" / "django"
@@ -112,6 +115,20 @@ def test_install_collects_django_static_files_with_throwaway_settings(site, tmp_
     assert command == "collectstatic --noinput"
     assert len(key) >= 50 and key != "the-real-key"
     assert database == "postgres://collectstatic@localhost/unused"
+
+
+def test_what_an_unprivileged_process_wrote_is_copied_without_following_links(tmp_path):
+    src, dest = tmp_path / "written", tmp_path / "release"
+    (src / "css").mkdir(parents=True)
+    (src / "css" / "site.css").write_text("body {}\n")
+    tool.copy_regular_tree(src, dest)
+    assert (dest / "css" / "site.css").read_text() == "body {}\n"
+    secret = tmp_path / "secret"
+    secret.write_text("root's alone\n")
+    (src / "css" / "leak.css").symlink_to(secret)
+    with pytest.raises(tool.Failure, match="leak.css: not a regular file"):
+        tool.copy_regular_tree(src, tmp_path / "again")
+    assert not (tmp_path / "again" / "css" / "leak.css").exists()
 
 
 def test_install_from_a_tarball_verifies_checksums(site, cli, wheelhouse, tmp_path):

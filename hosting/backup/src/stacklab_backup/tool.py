@@ -3,8 +3,13 @@
     stacklab-backup create  [--dir DIR] [--with-secrets] [--config FILE]   last line: the archive's path
     stacklab-backup list    [--dir DIR] [--config FILE]                    NAME SIZE CREATED RELEASE, newest first
     stacklab-backup verify  ARCHIVE [--config FILE]                        checksums, manifest, dump, SQLite
-    stacklab-backup restore ARCHIVE [--with-secrets] [--config FILE]       verify, then all or nothing
-    stacklab-backup prune   [--dir DIR] --keep-daily N --keep-weekly M [--config FILE]
+    stacklab-backup restore ARCHIVE [--with-secrets] [--config FILE]       verify, then all or nothing (`-`: stdin)
+    stacklab-backup cat     ARCHIVE [--config FILE]                        the archive's bytes on stdout
+    stacklab-backup prune   [--dir DIR] [--keep-daily N] [--keep-weekly M] [--keep-last K] [--config FILE]
+
+`restore -` and `cat` are how fab's deploy user, which may run only some of these through sudo
+(docs/security.md), hands an archive over and gets one: root opens no file the user named, and reads only
+archives by their own name (stacklab-<time>.tar).
 
 An archive is one uncompressed tar, stacklab-<UTC time>.tar, mode 0600 (pg_dump -Fc compresses already):
 manifest.json, postgres.dump (pg_dump -Fc), sqlite/<name>.sqlite3 (online copies), secrets/... (--with-secrets).
@@ -26,6 +31,7 @@ import os
 import re
 import shutil
 import sqlite3
+import stat
 import subprocess
 import sys
 import tarfile
@@ -353,10 +359,12 @@ def describe(path: Path) -> str:
     return f"{path.name}  {size:>12}  {created(path):%Y-%m-%dT%H:%M:%SZ}  {release}"
 
 
-def prune(directory: Path, keep_daily: int, keep_weekly: int) -> list[Path]:
-    """Keep the newest archive of each of the last keep_daily days that have one, and of each of the last
-    keep_weekly ISO weeks; remove the others. Returns what it removed."""
-    keep: set[Path] = set()
+def prune(directory: Path, keep_daily: int, keep_weekly: int, keep_last: int = 0) -> list[Path]:
+    """Keep the newest archive of each of the last keep_daily days that have one, of each of the last
+    keep_weekly ISO weeks, and the keep_last newest; remove the others. Returns what it removed."""
+    if keep_daily + keep_weekly + keep_last < 1:
+        raise BackupError("prune keeps at least one archive (--keep-daily, --keep-weekly or --keep-last)")
+    keep: set[Path] = set(archives(directory)[:keep_last])
     days: dict[str, Path] = {}
     weeks: dict[str, Path] = {}
     for path in archives(directory):  # newest first: the first seen of a day or week is its newest
@@ -368,6 +376,21 @@ def prune(directory: Path, keep_daily: int, keep_weekly: int) -> list[Path]:
     for path in removed:
         path.unlink()
     return removed
+
+
+def write_archive(archive: Path, out) -> None:
+    """An archive's bytes to out: only a regular file named like an archive, never through a symlink."""
+    if not NAME.match(archive.name):
+        raise BackupError(f"{archive}: not an archive name (stacklab-<UTC time>.tar)")
+    try:
+        fd = os.open(archive, os.O_RDONLY | os.O_NOFOLLOW)
+    except FileNotFoundError:
+        raise BackupError(f"{archive}: no such archive") from None
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise BackupError(f"{archive}: not a regular file")
+        shutil.copyfileobj(file, out)
+    out.flush()
 
 
 # --- command line -------------------------------------------------------------------------------------------------
@@ -387,11 +410,14 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("verify", parents=[common], help="check an archive")
     p.add_argument("archive", type=Path)
     p = sub.add_parser("restore", parents=[common], help="verify an archive, then restore it, all or nothing")
-    p.add_argument("archive", type=Path)
+    p.add_argument("archive", type=Path, help="a file, or - for one on stdin")
     p.add_argument("--with-secrets", action="store_true", help="put the archive's secrets back too")
+    p = sub.add_parser("cat", parents=[common], help="write an archive to stdout")
+    p.add_argument("archive", type=Path)
     p = sub.add_parser("prune", parents=[common, with_dir], help="apply the retention policy")
-    p.add_argument("--keep-daily", type=int, required=True)
-    p.add_argument("--keep-weekly", type=int, required=True)
+    p.add_argument("--keep-daily", type=int, default=0)
+    p.add_argument("--keep-weekly", type=int, default=0)
+    p.add_argument("--keep-last", type=int, default=0, help="and the N newest")
     args = parser.parse_args(argv)
     try:
         target = load(args.config)
@@ -412,12 +438,20 @@ def main(argv: list[str] | None = None) -> int:
                     raise BackupError(f"{args.archive}: no such file")
                 manifest = verify(target, args.archive)
                 print(f"{args.archive}: ok ({len(manifest['files'])} files, created {manifest['created']})")
+            case "restore" if str(args.archive) == "-":
+                with tempfile.TemporaryDirectory(prefix=".stacklab-upload.") as tmp:  # root's alone (0700)
+                    upload = Path(tmp) / "uploaded.tar"
+                    with open(upload, "wb") as out:
+                        shutil.copyfileobj(sys.stdin.buffer, out)
+                    restore(target, upload, args.with_secrets)
             case "restore":
                 if not args.archive.is_file():
                     raise BackupError(f"{args.archive}: no such file")
                 restore(target, args.archive, args.with_secrets)
+            case "cat":
+                write_archive(args.archive, sys.stdout.buffer)
             case "prune":
-                for path in prune(directory, args.keep_daily, args.keep_weekly):
+                for path in prune(directory, args.keep_daily, args.keep_weekly, args.keep_last):
                     print(f"removed {path}")
     except BackupError as exc:
         print(f"stacklab-backup: error: {exc}", file=sys.stderr)

@@ -12,7 +12,9 @@ Shared by Ansible (installs the first release) and `fab deploy` (ships the later
 Commands (run as root; exit status 0 on success, 1 on failure with one `stacklab-release: error: ...` line on stderr;
 every mutating command holds $STACKLAB_ROOT/.lock):
 
-    install SRC NAME [--apps a,b]  SRC: a wheelhouse directory or a .tar.gz of one (wheels at its top or under
+    install SRC NAME [--apps a,b]  SRC: a wheelhouse directory or a .tar.gz of one, or `-`: that .tar.gz on stdin
+                                   (how fab's deploy user hands it over: root then opens no path the user named),
+                                   with the wheels at its top or under
                                    wheelhouse/; an optional RELEASE file with KEY=VALUE lines is kept; an optional
                                    SHA256SUMS is verified). Makes releases/NAME with one venv per app (every stack
                                    its RELEASE file's STACKLAB_STACKS names, from the lab's catalog at build time,
@@ -36,6 +38,11 @@ every mutating command holds $STACKLAB_ROOT/.lock):
     remove NAME                    delete a release that is not current (a rejected one); re-points previous.
     manage ARGS...                 Django's manage.py of the current release, as the django unit's user and
                                    environment (e.g. `manage createsuperuser`, `manage shell -c "..."`).
+    version                        the tool's interface version (API): fab deploy requires its own.
+
+The code of a release never runs as root (fab's deploy user may run this tool through sudo, with a release it
+uploaded: docs/security.md): pip installs wheels without running them; collectstatic and the import checks run as
+`nobody`; check and migrate run as their unit's User=, and refuse to run at all when systemd has no such unit.
 
 A release also carries conf/<app>/gunicorn.conf.py (copied from stacklab_<app>/gunicorn_conf.py when the package has
 one): gunicorn units must run `-c /srv/stacklab/current/conf/<app>/gunicorn.conf.py`, never `-c python:MODULE`,
@@ -57,6 +64,7 @@ import ensurepip
 import fcntl
 import hashlib
 import os
+import pwd
 import re
 import secrets
 import shlex
@@ -73,6 +81,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
+# The interface fab relies on, raised when it changes (2: `install -` from stdin, release code never as root);
+# fab deploy refuses a host whose tool differs: Ansible (fab provision) installs the tool, fab never does.
+API = 2
+UNPRIVILEGED = "nobody"  # who runs a release's code when it is not a unit's (collectstatic, import checks)
 RELOAD_TIMEOUT = 90  # seconds for gunicorn to replace every worker (its graceful_timeout is 30 s by default)
 
 
@@ -240,14 +252,39 @@ def app_wheels(wheelhouse: Path) -> dict[str, Path]:
     return found
 
 
-def run(argv: list[str], what: str, env: dict[str, str] | None = None, capture: bool = True) -> str:
+def run(argv: list[str], what: str, env: dict[str, str] | None = None, capture: bool = True, **popen) -> str:
     """Run a command, return its output; on failure raise with the command's own last lines (no traceback).
     With capture=False the command talks to our stdin, stdout and stderr."""
-    proc = subprocess.run(argv, capture_output=capture, text=True, env=env, check=False)
+    proc = subprocess.run(argv, capture_output=capture, text=True, env=env, check=False, **popen)
     if proc.returncode != 0:
         tail = "\n".join(((proc.stdout or "") + (proc.stderr or "")).strip().splitlines()[-15:])
         raise Failure(f"{what} failed (exit {proc.returncode}):\n{tail}")
     return proc.stdout
+
+
+def unprivileged() -> dict:
+    """subprocess arguments that drop root to `nobody` (no groups); none when we are not root (the unit tests)."""
+    if os.geteuid() != 0:
+        return {}
+    user = pwd.getpwnam(UNPRIVILEGED)
+    return {"user": user.pw_uid, "group": user.pw_gid, "extra_groups": []}
+
+
+def copy_regular_tree(src: Path, dest: Path) -> None:
+    """Copy what an unprivileged process wrote into a root-owned tree: directories and regular files only, never
+    following a link (a link planted there must not make root copy, say, /etc/shadow into a served directory)."""
+    for folder, dirs, files in os.walk(src):
+        rel = Path(folder).relative_to(src)
+        (dest / rel).mkdir(mode=0o755, exist_ok=True)
+        for name in dirs + files:
+            path = Path(folder) / name
+            if path.is_symlink() or not (path.is_dir() or path.is_file()):
+                raise Failure(f"{path.relative_to(src)}: not a regular file or directory")
+        for name in files:
+            fd = os.open(Path(folder) / name, os.O_RDONLY | os.O_NOFOLLOW)
+            with os.fdopen(fd, "rb") as source, open(dest / rel / name, "wb") as out:
+                shutil.copyfileobj(source, out)
+            os.chmod(dest / rel / name, 0o644)
 
 
 def find_pip(python: str, tmp: Path) -> list[str]:
@@ -276,10 +313,22 @@ def make_venv(python: str, app: str, dest: Path, pip: list[str], wheelhouse: Pat
     )  # fmt: skip
 
 
+@contextlib.contextmanager
+def source_path(site: Site, src: str):
+    """SRC as a path; `-`: stdin spooled into a file only root can read (root opens no path the caller named)."""
+    if src != "-":
+        yield Path(src).resolve()
+        return
+    with tempfile.TemporaryDirectory(prefix=".upload-", dir=site.root) as tmp:
+        path = Path(tmp) / "release.tar.gz"
+        with open(path, "wb") as out:
+            shutil.copyfileobj(sys.stdin.buffer, out)
+        yield path
+
+
 def install(site: Site, src: str, name: str, apps: list[str] | None = None) -> None:
     dest = release_dir(site, name)
-    source = Path(src).resolve()
-    with locked(site):
+    with locked(site), source_path(site, src) as source:
         if is_complete(dest):
             log(f"release {name} is already installed")
             return
@@ -333,20 +382,26 @@ def collectstatic(dest: Path) -> None:
     target = dest / "static" / "django"
     target.mkdir(parents=True)
     manage = str(dest / "venvs" / "django" / "bin" / "stacklab-django-manage")
-    # As root (the release is root's), with throwaway settings rather than the django unit's: the settings module
-    # insists on a secret key and a database, but collecting files uses neither (nothing connects to that URL), so
-    # the first install needs no /etc/stacklab/django.env and the real secrets never reach this step.
+    # The release's code, so as `nobody` into a directory of its own, copied into the root-owned release after.
+    # With throwaway settings rather than the django unit's: the settings module insists on a secret key and a
+    # database, but collecting files uses neither (nothing connects to that URL), so the first install needs no
+    # /etc/stacklab/django.env and the real secrets never reach this step.
+    drop = unprivileged()
     with tempfile.TemporaryDirectory(prefix="stacklab-collectstatic-") as data:
+        os.mkdir(f"{data}/static")
+        for path in (data, f"{data}/static") if drop else ():
+            os.chown(path, drop["user"], drop["group"])
         env = {
-            "PATH": os.environ.get("PATH", "/usr/sbin:/usr/bin:/sbin:/bin"),
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
             "LANG": "C.UTF-8",
             "HOME": data,
             "DJANGO_DATA_DIR": data,
             "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
             "DATABASE_URL": "postgres://collectstatic@localhost/unused",
-            "DJANGO_STATIC_ROOT": str(target),
+            "DJANGO_STATIC_ROOT": f"{data}/static",
         }
-        run([manage, "collectstatic", "--noinput"], "django: collectstatic", env=env)
+        run([manage, "collectstatic", "--noinput"], "django: collectstatic", env=env, cwd=data, **drop)
+        copy_regular_tree(Path(data) / "static", target)
 
 
 def write_release_file(dest: Path, name: str, wheelhouse: Path, apps: list[str]) -> None:
@@ -408,10 +463,13 @@ def release_units(site: Site) -> list[str]:
     return sorted(u for u in units if runs_from(site.current, exec_argv(unit_properties(u))))
 
 
-def run_as_unit(unit, argv, what, extra_env=None, as_user=True, capture=True) -> str:
-    """Run argv with a unit's environment (and User= unless as_user is False) through systemd-run, so that it
-    sees what the service sees; without systemd or without the unit, run it plainly with our own environment."""
+def run_as_unit(unit, argv, what, extra_env=None, capture=True) -> str:
+    """Run argv as a unit's User= with its environment through systemd-run, so that it sees what the service sees;
+    without systemd at all (the unit tests), run it plainly with our own environment."""
     props = unit_properties(unit) if have_systemd() else {}
+    user = props.get("User", [""])[0]
+    if have_systemd() and os.geteuid() == 0 and not (props.get("LoadState") == ["loaded"] and user):
+        raise Failure(f"{what}: {unit} is not installed or has no User=: a release's code never runs as root")
     if props.get("LoadState", ["not-found"])[0] != "loaded":
         return run(argv, what, env={**os.environ, **(extra_env or {})}, capture=capture)
     terminal = "--pty" if not capture and sys.stdin.isatty() else "--pipe"
@@ -427,8 +485,7 @@ def run_as_unit(unit, argv, what, extra_env=None, as_user=True, capture=True) ->
     workdir = props.get("WorkingDirectory", [""])[0].lstrip("!-")
     if workdir and Path(workdir).is_dir():
         cmd.append(f"--working-directory={workdir}")
-    user = props.get("User", [""])[0]
-    if as_user and user:
+    if user:
         cmd += [f"--uid={user}", f"--gid={props.get('Group', [''])[0] or user}"]
     return run([*cmd, "--", *argv], what, capture=capture)
 
@@ -451,7 +508,8 @@ def check(site: Site, name: str) -> None:
     if not units:
         log("no unit runs from current yet: import check of each app only")
         for venv in sorted((dest / "venvs").iterdir()):
-            run([str(venv / "bin" / "python"), "-c", f"import stacklab_{venv.name}"], f"{venv.name}: import")
+            argv = [str(venv / "bin" / "python"), "-c", f"import stacklab_{venv.name}"]
+            run(argv, f"{venv.name}: import", cwd="/", **unprivileged())
         return
     for unit in units:
         argv = in_release(site.current, exec_argv(unit_properties(unit)), dest)
@@ -633,7 +691,7 @@ def main(argv: list[str] | None = None, site: Site | None = None) -> int:
         sub.add_parser(command).add_argument("name")
     sub.add_parser("prune").add_argument("keep", type=int)
     sub.add_parser("manage").add_argument("args", nargs=argparse.REMAINDER)
-    for command in ("rollback", "reload", "units", "list", "current", "previous"):
+    for command in ("rollback", "reload", "units", "list", "current", "previous", "version"):
         sub.add_parser(command)
     args = parser.parse_args(argv)
     site = site or Site.from_env(os.environ)
@@ -650,6 +708,8 @@ def main(argv: list[str] | None = None, site: Site | None = None) -> int:
                 prune(site, args.keep)
             case "current" | "previous":
                 show_link(getattr(site, args.command))
+            case "version":
+                log(f"stacklab-release API {API}")
             case _:
                 COMMANDS[args.command](site)
     except Failure as exc:
