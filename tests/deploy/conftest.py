@@ -5,6 +5,9 @@ scripts/test-deploy prepares the stand-in and sets:
     STACKLAB_DEPLOY_HOST   its ssh_config alias (e.g. stacklab-vm)
     STACKLAB_SSH_CONFIG    the ssh_config that reaches it (default hosting/cache/ssh/config)
     STACKLAB_TARGET        the address its lab ports are published on (default 127.0.0.2)
+    STACKLAB_PROVISION_INVENTORY, STACKLAB_PROVISION_VARS   how it was provisioned (test_privilege.py runs it again)
+fab logs in as the deploy user (Host NAME); what the tests themselves do as root goes through the admin user
+(Host NAME-admin, or STACKLAB_ADMIN_HOST), since deploy may not.
 Without STACKLAB_DEPLOY_HOST every test here is skipped: they need a real provisioned server.
 """
 
@@ -21,7 +24,7 @@ sys.path.insert(0, str(HERE))  # load.py, shared with bench/deploy
 
 from load import Load, echo_probe, http_probe  # noqa: E402
 from stacklab_lab import ports  # noqa: E402
-from support import HOST, MARK_HEADER, REPO, SSH_CONFIG, TARGET  # noqa: E402
+from support import ADMIN_HOST, HOST, MARK_HEADER, REPO, SSH_CONFIG, TARGET  # noqa: E402
 
 FAB = str(Path(sys.executable).parent / "fab")
 
@@ -127,12 +130,25 @@ def fab():
 
 
 @pytest.fixture(scope="session")
-def on_host():
-    """Run a shell command on the stand-in over plain OpenSSH; return its stdout (raises on failure)."""
+def ssh():
+    """Run a shell command on the stand-in over plain OpenSSH, as deploy (or admin); the CompletedProcess."""
+
+    def run(command: str, admin: bool = False) -> subprocess.CompletedProcess:
+        argv = ["ssh", "-F", SSH_CONFIG, "-o", "BatchMode=yes", ADMIN_HOST if admin else HOST, command]
+        return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=False)
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def on_host(ssh):
+    """Run a shell command on the stand-in as the admin user (the tests' own setup and checks, sudo included);
+    return its stdout (raises on failure)."""
 
     def run(command: str) -> str:
-        argv = ["ssh", "-F", SSH_CONFIG, "-o", "BatchMode=yes", HOST, command]
-        return subprocess.run(argv, capture_output=True, text=True, timeout=120, check=True).stdout
+        proc = ssh(command, admin=True)
+        proc.check_returncode()
+        return proc.stdout
 
     return run
 

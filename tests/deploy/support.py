@@ -6,7 +6,8 @@ import re
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[2]
-HOST = os.environ.get("STACKLAB_DEPLOY_HOST", "")
+HOST = os.environ.get("STACKLAB_DEPLOY_HOST", "")  # the deploy user's ssh_config alias (fab's)
+ADMIN_HOST = os.environ.get("STACKLAB_ADMIN_HOST", f"{HOST}-admin")  # the admin user's (Ansible's)
 SSH_CONFIG = os.environ.get("STACKLAB_SSH_CONFIG", str(REPO / "hosting" / "cache" / "ssh" / "config"))
 TARGET = os.environ.get("STACKLAB_TARGET", "127.0.0.2")
 MARK_HEADER = "X-Stacklab-Build"

@@ -259,13 +259,19 @@ def test_firewall_drops_a_port_it_does_not_list(vm, target):
 
 
 def ssh_settings(target) -> dict:
-    """Host name, port and key of the VM's SSH, from the ssh_config named in its testinfra spec."""
+    """Host name, port, user and key of the VM's SSH, from the ssh_config named in its testinfra spec (the admin
+    account: the suite's root checks need its sudo)."""
     url = urllib.parse.urlparse(target.vm_host)
     config = urllib.parse.parse_qs(url.query).get("ssh_config", [None])[0]
     if url.scheme != "ssh" or not config:
         pytest.skip("needs an ssh:// spec with ssh_config to reach sshd directly")
     found = paramiko.SSHConfig.from_path(os.path.expanduser(config)).lookup(url.hostname)
-    return {"hostname": found["hostname"], "port": int(found.get("port", 22)), "key": found["identityfile"][0]}
+    return {
+        "hostname": found["hostname"],
+        "port": int(found.get("port", 22)),
+        "user": found.get("user", "admin"),
+        "key": found["identityfile"][0],
+    }
 
 
 def transport(settings: dict) -> paramiko.Transport:
@@ -284,7 +290,7 @@ def test_sshd_effective_settings(vm):
 
 def test_a_bad_sshd_drop_in_is_refused_and_ssh_keeps_working(vm, target):
     """The drop-in's validate command (ansible/roles/base/tasks/ssh.yml) turns a bad candidate away, passes the
-    one in place, and the deploy key still logs in."""
+    one in place, and the key still logs in."""
     installed = "/etc/ssh/sshd_config.d/00-stacklab.conf"
     before = vm.file(installed).sha256sum
     candidate = vm.check_output("mktemp")
@@ -301,7 +307,7 @@ def test_a_bad_sshd_drop_in_is_refused_and_ssh_keeps_working(vm, target):
     key = paramiko.Ed25519Key.from_private_key_file(settings["key"])
     t = transport(settings)
     try:
-        assert t.auth_publickey("deploy", key) == []
+        assert t.auth_publickey(settings["user"], key) == []
     finally:
         t.close()
 
