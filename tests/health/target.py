@@ -28,6 +28,8 @@ FRONT_SERVERS = ("nginx", "apache2")
 
 # Every long-running compose service (container) of the stack.
 CONTAINERS = tuple(sorted({c for s in SERVICES for c in s.compose_services}))
+# The one-shot compose services (schema, accounts): each runs before its app, exits 0 and stays exited.
+JOBS = tuple(sorted({j for s in SERVICES for j in s.jobs}))
 
 
 @dataclass(frozen=True)
@@ -80,7 +82,7 @@ def load(kind: str | None = None) -> Target:
     if kind == "compose":
         return Target(
             "compose",
-            "127.0.0.1",
+            os.environ.get("PUBLISH_ADDR") or "127.0.0.1",  # where compose publishes (docker/services.yml)
             plan,
             secrets_dir=secrets_dir,
             project=os.environ.get("COMPOSE_PROJECT_NAME", "stacklab"),

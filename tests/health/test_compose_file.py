@@ -15,12 +15,13 @@ import shutil
 import subprocess
 
 import pytest
-from target import CONTAINERS, ROOT, SERVICES
+from target import CONTAINERS, JOBS, ROOT, SERVICES
 
 pytestmark = pytest.mark.container
 
-# What `docker compose up -d <front service>` starts, as the catalog says: the service, the app behind it, its backends.
-STACKS = {s.container: set(s.compose_services) for s in SERVICES}
+# What `docker compose up -d <front service>` starts, as the catalog says: the service, the app behind it, its backends
+# and its one-shot jobs.
+STACKS = {s.container: {*s.compose_services, *s.jobs} for s in SERVICES}
 # The base images the stack's own images start FROM: built first, never run.
 BASES = {"python", "nginx"}
 NOT_SET = "run ./run up once"  # what compose and the build say when something `./run up` makes is missing
@@ -48,7 +49,7 @@ def running(services: dict) -> set[str]:
 def test_the_whole_lab_with_no_profiles():
     services = config()["services"]
     assert all("profiles" not in spec for spec in services.values()), "plain `docker compose up` must start all"
-    assert running(services) == set(CONTAINERS)
+    assert running(services) == {*CONTAINERS, *JOBS}
     assert set(services) - running(services) == BASES
 
 
@@ -58,7 +59,7 @@ def test_a_front_service_brings_its_stack_alone(front):
 
 
 def test_every_service_is_in_a_stack():
-    assert set().union(*STACKS.values()) == set(CONTAINERS)
+    assert set().union(*STACKS.values()) == {*CONTAINERS, *JOBS}
 
 
 def dependencies(services: dict, name: str) -> set[str]:
@@ -97,7 +98,7 @@ def test_base_images_are_built_before_the_images_from_them(base):
     services = config()["services"]
     assert services[base]["scale"] == 0 and services[base]["build"], base
     image = services[base]["image"]
-    users = {name for name, spec in services.items() if image in base_images(spec["build"])}
+    users = {name for name, spec in services.items() if "build" in spec and image in base_images(spec["build"])}
     assert users, f"nothing starts FROM {image}"
     for name in users:
         assert base in dependencies(services, name), f"{name} builds FROM {image} but does not depend on {base}"
@@ -121,7 +122,24 @@ def test_running_services_are_locked_down(name):
     assert spec["restart"] == "unless-stopped" and spec["healthcheck"]["test"], name
 
 
-@pytest.mark.parametrize("name", CONTAINERS)
+@pytest.mark.parametrize("name", JOBS)
+def test_jobs_are_locked_down_run_once_and_come_first(name):
+    """A one-shot job: the same lock-down, never restarted, no healthcheck (it exits), and whatever depends on it
+    starts only after it exited 0."""
+    services = config()["services"]
+    spec = services[name]
+    assert spec["read_only"] and spec["cap_drop"] == ["ALL"], name
+    assert "no-new-privileges:true" in spec["security_opt"], name
+    assert spec["restart"] == "no" and "healthcheck" not in spec, name
+    waiting = {
+        other: dependent["depends_on"][name]["condition"]
+        for other, dependent in services.items()
+        if name in dependent.get("depends_on", {})
+    }
+    assert waiting and set(waiting.values()) == {"service_completed_successfully"}, waiting
+
+
+@pytest.mark.parametrize("name", CONTAINERS + JOBS)
 def test_running_services_have_resource_limits(name):
     """Memory, process and file limits, as sized in docs/compose.md: a flood or a leak stops in its own container."""
     spec = config()["services"][name]
@@ -189,6 +207,7 @@ def test_a_stack_starts_alone_from_nothing(compose):
         compose("up", "--detach", "--wait", "--wait-timeout", "300", "django-nginx")
         states = [json.loads(line) for line in compose("ps", "--all", "--format", "json").stdout.splitlines()]
         assert {state["Service"] for state in states} == STACKS["django-nginx"]
-        assert all(state["Health"] == "healthy" for state in states), states
+        assert all(state["Health"] == "healthy" for state in states if state["Service"] not in JOBS), states
+        assert all(state["ExitCode"] == 0 for state in states if state["Service"] in JOBS), states
     finally:
         compose("up", "--detach", "--wait", "--wait-timeout", "300")

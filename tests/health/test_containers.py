@@ -7,7 +7,7 @@ import subprocess
 
 import pytest
 import requests
-from target import CONTAINERS
+from target import CONTAINERS, JOBS
 from web import base_url
 
 pytestmark = pytest.mark.container
@@ -15,8 +15,11 @@ pytestmark = pytest.mark.container
 
 def test_only_the_lab_runs(compose):
     states = [json.loads(line) for line in compose("ps", "--all", "--format", "json").stdout.splitlines()]
-    assert sorted(state["Service"] for state in states) == sorted(CONTAINERS)
-    assert all(state["State"] == "running" for state in states), [s for s in states if s["State"] != "running"]
+    assert sorted(state["Service"] for state in states) == sorted(CONTAINERS + JOBS)
+    running = [s for s in states if s["Service"] in CONTAINERS]
+    assert all(state["State"] == "running" for state in running), [s for s in running if s["State"] != "running"]
+    jobs = [s for s in states if s["Service"] in JOBS]
+    assert all(state["State"] == "exited" and state["ExitCode"] == 0 for state in jobs), jobs
 
 
 @pytest.fixture(params=CONTAINERS)
@@ -66,6 +69,20 @@ def test_resource_limits_are_enforced(container):
     assert host["Memory"] > 0 and host["PidsLimit"] > 0, container["Name"]
     [nofile] = [limit for limit in host["Ulimits"] or [] if limit["Name"] == "nofile"]
     assert 0 < nofile["Soft"] <= nofile["Hard"], container["Name"]
+
+
+@pytest.mark.parametrize("name", JOBS)
+def test_job_ran_locked_down_and_limited(inspect, name):
+    """A one-shot job (it has exited: nothing to exec into) ran as settled: non-root, locked down, limited."""
+    job = inspect(name)
+    host = job["HostConfig"]
+    assert job["State"]["Status"] == "exited" and job["State"]["ExitCode"] == 0, job["State"]
+    assert host["CapDrop"] == ["ALL"] and "no-new-privileges:true" in (host["SecurityOpt"] or []), name
+    assert host["ReadonlyRootfs"] and not host["Privileged"], name
+    assert host["RestartPolicy"]["Name"] == "no", name
+    user = job["Config"]["User"]
+    assert user and user.split(":")[0] not in ("0", "root"), f"image user {user!r}"
+    assert host["Memory"] > 0 and host["PidsLimit"] > 0, name
 
 
 DIAGNOSTIC = "/cgi-bin/cgi_test.py?message=probe"
