@@ -2,7 +2,8 @@
 compose helpers for the container-only tests.
 
 Markers: `container` = needs the compose target (skipped on a VM); `disruptive` = kills or recreates containers
-(run last, after every read-only test).
+(run last, after every read-only test); `attack` = slow-client and flood attacks (test_slow_clients.py), which
+scripts/test-vm runs once per CI (`-m "not attack"` in its other runs).
 """
 
 import json
@@ -24,6 +25,7 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "container: needs the compose target; skipped on a VM")
     config.addinivalue_line("markers", "disruptive: kills or recreates containers; runs after the other tests")
+    config.addinivalue_line("markers", "attack: slow-client and flood attacks, bounded; once per CI on the VMs")
 
 
 def pytest_collection_modifyitems(config, items):
