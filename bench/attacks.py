@@ -1,12 +1,16 @@
-"""Figures under attack for the course's socket and hand-written HTTP servers (issue 14), all on 127.0.0.1.
+"""Figures under attack for the course's socket and hand-written HTTP servers (issue 14), all on 127.0.0.1, and
+for the front servers of a running lab (Apache, every nginx front, the lab index).
 
     uv run python bench/attacks.py [--slow 256] [--flood 2000] [--seconds 6] [--only NAME ...]
+    uv run python bench/attacks.py --address 127.0.0.1    # the fronts of a running lab, ports from stack.env
 
 For each service, started from its console script on a free port: a normal client's requests answered and
 their latency (median, worst) with no attack, while `--slow` clients trickle (HTTP: an unfinished request head,
 one more header line a second; socket servers: silent connections), and while `--flood` connections sit open.
 For chat and the select echo also the server's peak RSS with the maximum number of slow readers (clients that
-never read) and a flooder. Prints markdown tables; asserts nothing. Every attack is bounded in count and time.
+never read) and a flooder. With --address, the same three cases against each front server of the lab running there
+(compose on 127.0.0.1, a stand-in on its address), a normal request being a real page. Prints markdown tables;
+asserts nothing. Every attack is bounded in count and time, and goes to 127.0.0.1 or the address given.
 """
 
 import argparse
@@ -20,6 +24,10 @@ import tempfile
 import time
 from pathlib import Path
 
+from stacklab_lab import catalog
+from stacklab_lab import ports as port_plan
+
+ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PROBE_TIMEOUT = 5.0
 SERVICES = {  # name: (console script, extra flags, kind)
@@ -30,6 +38,15 @@ SERVICES = {  # name: (console script, extra flags, kind)
     "echo_www": ("stacklab-echo-www", [], "http"),
     "ws30": ("stacklab-ws30", ["--demo"], "http"),
 }
+# A real page of each front server of the lab (not just /healthz); the catalog says which services have one.
+FRONT_PAGES = {
+    "cgi": "/cgi-bin/echo_cgi.py?message=bench",
+    "wsgi": "/history",
+    "flask": "/detail/id3",
+    "django": "/accounts/login/",
+    "lab": "/",
+}
+FRONTS = [s for s in catalog.SERVICES.values() if s.front_unit or s.unit == "apache2"]
 
 
 @contextlib.contextmanager
@@ -76,15 +93,15 @@ def recv_until(sock: socket.socket, done, deadline: float) -> bytes:
     return data
 
 
-def probe(kind: str, port: int) -> float | None:
+def probe(kind: str, port: int, host: str = "127.0.0.1", path: str = "/") -> float | None:
     """One normal request; its latency in seconds, or None if it was not answered properly."""
     started = time.monotonic()
     deadline = started + PROBE_TIMEOUT
     try:
-        with socket.create_connection(("127.0.0.1", port), timeout=PROBE_TIMEOUT) as sock:
+        with socket.create_connection((host, port), timeout=PROBE_TIMEOUT) as sock:
             if kind == "http":
-                sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
-                ok = recv_until(sock, lambda d: False, deadline).startswith(b"HTTP/1.0 200 ")
+                sock.sendall(b"GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" % (path.encode(), host.encode()))
+                ok = recv_until(sock, lambda d: False, deadline)[:13] in (b"HTTP/1.0 200 ", b"HTTP/1.1 200 ")
             elif kind == "chat":
                 sock.sendall(b"probe\n")
                 ok = b": probe\n" in recv_until(sock, lambda d: b": probe\n" in d, deadline)
@@ -96,12 +113,12 @@ def probe(kind: str, port: int) -> float | None:
     return time.monotonic() - started if ok else None
 
 
-def probes(kind: str, port: int, count: int, between=None) -> list[float | None]:
+def probes(kind: str, port: int, count: int, between=None, host: str = "127.0.0.1", path: str = "/"):
     results = []
     for i in range(count):
         if between:
             between(i)
-        results.append(probe(kind, port))
+        results.append(probe(kind, port, host, path))
         time.sleep(0.05)
     return results
 
@@ -113,11 +130,11 @@ def summary(results: list[float | None]) -> str:
     return f"{len(times)}/{len(results)} | {statistics.median(times) * 1000:.1f} ms | {max(times) * 1000:.1f} ms"
 
 
-def connect_many(port: int, count: int, first: bytes = b"") -> list[socket.socket]:
+def connect_many(port: int, count: int, first: bytes = b"", host: str = "127.0.0.1") -> list[socket.socket]:
     socks = []
     for _ in range(count):
         try:
-            sock = socket.create_connection(("127.0.0.1", port), timeout=5)
+            sock = socket.create_connection((host, port), timeout=5)
             if first:
                 sock.sendall(first)
         except OSError:
@@ -131,35 +148,58 @@ def close_all(socks: list[socket.socket]) -> None:
         sock.close()
 
 
+def slow_case(kind: str, port: int, args: argparse.Namespace, host: str = "127.0.0.1", path: str = "/") -> str:
+    """Normal requests while args.slow clients trickle (HTTP: one more header line a second)."""
+    first = b"GET / HTTP/1.1\r\nHost: x\r\n" if kind == "http" else b""
+    slow = connect_many(port, args.slow, first, host)
+    rounds = max(1, int(args.seconds))
+    per_round = max(1, args.probes // rounds)
+
+    def trickle(i: int) -> None:
+        if kind == "http" and i % per_round == 0:
+            for sock in slow:
+                with contextlib.suppress(OSError):  # dropped by the server: it stays dropped
+                    sock.sendall(b"X-Slow-%d: y\r\n" % i)
+
+    try:
+        return summary(probes(kind, port, args.probes, trickle, host, path))
+    finally:
+        close_all(slow)
+
+
+def flood_case(kind: str, port: int, args: argparse.Namespace, host: str = "127.0.0.1", path: str = "/") -> str:
+    """Normal requests while args.flood connections sit open, sending nothing."""
+    flood = connect_many(port, args.flood, b"", host)
+    try:
+        return summary(probes(kind, port, args.probes, None, host, path))
+    finally:
+        close_all(flood)
+
+
 def under_attack(name: str, script: str, flags: list[str], kind: str, args: argparse.Namespace) -> list[str]:
     rows = []
     with running(script, flags) as (port, _pid, _log):
         rows.append(f"| {name} | none | {summary(probes(kind, port, args.probes))} |")
     with running(script, flags) as (port, _pid, _log):
-        first = b"GET / HTTP/1.1\r\nHost: x\r\n" if kind == "http" else b""
-        slow = connect_many(port, args.slow, first)
-        rounds = max(1, int(args.seconds))
-        per_round = max(1, args.probes // rounds)
-
-        def trickle(i: int) -> None:
-            if kind == "http" and i % per_round == 0:
-                for sock in slow:
-                    with contextlib.suppress(OSError):  # dropped by the server: it stays dropped
-                        sock.sendall(b"X-Slow-%d: y\r\n" % i)
-
-        try:
-            results = probes(kind, port, args.probes, trickle)
-        finally:
-            close_all(slow)
-        rows.append(f"| {name} | {args.slow} slow clients | {summary(results)} |")
+        rows.append(f"| {name} | {args.slow} slow clients | {slow_case(kind, port, args)} |")
     with running(script, flags) as (port, _pid, _log):
-        flood = connect_many(port, args.flood)
-        try:
-            results = probes(kind, port, args.probes)
-        finally:
-            close_all(flood)
-        rows.append(f"| {name} | {args.flood} idle connections | {summary(results)} |")
+        rows.append(f"| {name} | {args.flood} idle connections | {flood_case(kind, port, args)} |")
     return rows
+
+
+def fronts_under_attack(address: str, args: argparse.Namespace) -> None:
+    """The three cases against each front server of the lab running at `address` (ports from stack.env and the
+    environment); each case closes its attackers before the next."""
+    plan = port_plan.load(ROOT / "stack.env")
+    print("| front | attack | normal requests answered | median | worst |")
+    print("|---|---|---|---|---|")
+    for service in FRONTS:
+        port, path = port_plan.port(plan, service.port_key), FRONT_PAGES.get(service.name, "/healthz")
+        name = f"{service.name} ({'Apache' if service.unit == 'apache2' else 'nginx'})"
+        at = (port, args, address, path)
+        print(f"| {name} | none | {summary(probes('http', port, args.probes, None, address, path))} |", flush=True)
+        print(f"| {name} | {args.slow} slow clients | {slow_case('http', *at)} |", flush=True)
+        print(f"| {name} | {args.flood} idle connections | {flood_case('http', *at)} |", flush=True)
 
 
 def memory(name: str, script: str, kind: str, max_clients: int, seconds: float) -> str:
@@ -206,9 +246,13 @@ def main() -> None:
     p.add_argument("--probes", type=int, default=20, help="normal requests per case (20)")
     p.add_argument("--seconds", type=float, default=6.0, help="length of the memory attack (6)")
     p.add_argument("--only", nargs="*", choices=list(SERVICES), help="services to measure (all)")
+    p.add_argument("--address", help="measure the front servers of the lab running there instead (e.g. 127.0.0.1)")
     args = p.parse_args()
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    if args.address:
+        fronts_under_attack(args.address, args)
+        return
     print("| service | attack | normal requests answered | median | worst |")
     print("|---|---|---|---|---|")
     for name in args.only or SERVICES:
