@@ -344,7 +344,7 @@ def rollback(c, target=None):
     with guarded(c):
         started = time.monotonic()
         now = provisioned(c)
-        previous = tool(c, "previous", warn=True)
+        previous = c.run(f"{TOOL} previous", hide=True, warn=True, in_stream=False)  # reading needs no root
         if previous.failed:
             raise DeployError("no previous release to roll back to")
         before = previous.stdout.strip()
