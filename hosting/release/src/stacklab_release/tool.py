@@ -387,7 +387,8 @@ def collectstatic(dest: Path) -> None:
     # database, but collecting files uses neither (nothing connects to that URL), so the first install needs no
     # /etc/stacklab/django.env and the real secrets never reach this step.
     drop = unprivileged()
-    with tempfile.TemporaryDirectory(prefix="stacklab-collectstatic-") as data:
+    # Under the site root, not $TMPDIR: pam_tmpdir (the hardening role) gives root a /tmp/user/0 nobody cannot enter.
+    with tempfile.TemporaryDirectory(prefix=".collectstatic-", dir=dest.parent.parent) as data:
         os.mkdir(f"{data}/static")
         for path in (data, f"{data}/static") if drop else ():
             os.chown(path, drop["user"], drop["group"])
