@@ -119,6 +119,13 @@ def root(c: Connection, command: str, warn: bool = False, hide: bool = True):
     return c.run(f"sudo -n {command}", hide=hide, warn=warn, in_stream=False)
 
 
+def put(c: Connection, local: Path, remote: str) -> None:
+    """Upload one file over an SFTP session closed right after: Connection.put keeps its SFTP session open, and the
+    servers allow two sessions per connection (sshd MaxSessions 2, the hardening role), one is for the commands."""
+    with c.client.open_sftp() as sftp:
+        sftp.put(str(local), remote)
+
+
 def tool(c: Connection, args: str, warn: bool = False, hide: bool = True):
     """Run stacklab-release on the host as root."""
     return root(c, f"{TOOL} {args}", warn=warn, hide=hide)
@@ -201,7 +208,7 @@ def deploy(c, keep=5, force=False, target=None, gate_seconds=GATE_SECONDS):
         upload_dir = c.run("mktemp -d", hide=True, in_stream=False).stdout.strip()  # private to the deploy user
         upload = f"{upload_dir}/{tarball.name}"
         try:
-            c.put(str(tarball), remote=upload)
+            put(c, tarball, upload)
             say(tool(c, f"install - {name} < {shlex.quote(upload)}").stdout.strip().splitlines()[-1])
         finally:
             c.run(f"rm -rf {upload_dir}", hide=True, warn=True, in_stream=False)
@@ -316,7 +323,7 @@ def restore(c, archive, target=None):
             folder = c.run("mktemp -d", hide=True, in_stream=False).stdout.strip()
             remote = f"{folder}/{local.name}"
             try:
-                c.put(str(local), remote=remote)
+                put(c, local, remote)
                 say(f"uploaded {local} ({local.stat().st_size / 1e6:.1f} MB)")
                 result = backup_tool(c, f"restore - < {shlex.quote(remote)}", warn=True)
             finally:
