@@ -327,14 +327,15 @@ def test_password_login_is_refused(target):
         t.close()
 
 
-def test_root_login_is_refused_even_with_the_deploy_key(target):
+def test_root_login_is_refused_even_with_the_admin_key(target):
+    """The suite's own identity (the admin account, full sudo) logs in; root, with that very key, does not."""
     settings = ssh_settings(target)
     key = paramiko.Ed25519Key.from_private_key_file(settings["key"])
-    for user, allowed in (("root", False), ("deploy", True)):
+    for user, allowed in (("root", False), (settings["user"], True)):
         t = transport(settings)
         try:
             if allowed:
-                assert t.auth_publickey(user, key) == [], "the same key logs in as deploy"
+                assert t.auth_publickey(user, key) == [], f"the key logs in as {user}"
             else:
                 with pytest.raises(paramiko.AuthenticationException):
                     t.auth_publickey(user, key)
@@ -342,10 +343,13 @@ def test_root_login_is_refused_even_with_the_deploy_key(target):
             t.close()
 
 
-def test_deploy_user_has_sudo_and_no_password(vm):
-    assert "sudo" in vm.user("deploy").groups
-    assert vm.check_output("passwd --status deploy").split()[1] == "L", "password locked"
-    assert vm.file("/etc/sudoers.d/stacklab-deploy").mode == 0o440
+def test_deploy_user_has_no_password_and_only_its_sudoers_list(vm):
+    """deploy is in no group that sudo honours (tests/deploy/test_privilege.py checks its list and refusals)."""
+    assert not {"sudo", "admin", "wheel"} & set(vm.user("deploy").groups)
+    for user in ("deploy", "admin"):
+        assert vm.check_output(f"passwd --status {user}").split()[1] == "L", f"{user}: password locked"
+    sudoers = vm.file("/etc/sudoers.d/stacklab-deploy")
+    assert (sudoers.user, sudoers.mode) == ("root", 0o440)
 
 
 def test_security_updates_are_on(vm):
