@@ -4,7 +4,7 @@ SIGTERM or SIGINT; then say which secrets were seen and exit 1, or exit 0. Any u
 line (ps), and a machine's process list includes the processes inside its containers: scripts/test-vm runs this
 beside its converges, which see the stand-ins' psql, sudo and module runs as well as ansible's own ssh.
 
-    scripts/lib/argv-watch SECRETS_DIR [INTERVAL_SECONDS]      (default 0.05: about 5 % of one core)
+    scripts/lib/argv_watch.py SECRETS_DIR [INTERVAL_SECONDS]      (default 0.05: about 5 % of one core)
 
 The folder is read again every second (Ansible's `lookup('password')` writes the files during the first run). A
 secret's value is never printed: a report names the file, and the command line with the value masked.
