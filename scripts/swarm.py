@@ -51,6 +51,9 @@ KEPT = ("image", "command", "entrypoint", "environment", "healthcheck", "read_on
 # How long after a task's update swarm watches it for failure before the next counts as done. A task with a
 # healthcheck only counts as running once healthy, so start-first already waits for health; this adds a margin.
 MONITOR = "10s"
+# Between one replica's update and the next: longer than nginx's DNS cache (valid=10s in the sites), so nginx
+# knows the new replica's address before the last old one stops, and never holds only dead addresses.
+NEXT_REPLICA_DELAY = "12s"
 
 
 def log(message: str) -> None:
@@ -80,14 +83,8 @@ def port_plans() -> tuple[dict[str, str], dict[str, str]]:
 def compose_config(inside: dict[str, str]) -> dict:
     """The compose file resolved, with the containers' side of the port plan (the environment's ports removed)."""
     env = {k: v for k, v in os.environ.items() if k not in inside}
-    out = subprocess.run(
-        ["docker", "compose", "--project-directory", str(ROOT), "--file", str(ROOT / "docker-compose.yml")]
-        + ["config", "--format", "json"],
-        capture_output=True,
-        text=True,
-        env=env,
-        check=False,
-    )
+    compose = ["docker", "compose", "--project-directory", str(ROOT), "--file", str(ROOT / "docker-compose.yml")]
+    out = subprocess.run([*compose, "config", "--format", "json"], capture_output=True, text=True, env=env, check=False)
     if out.returncode != 0:
         sys.exit(f"swarm: docker compose config failed: {out.stderr.strip()}")
     return json.loads(out.stdout)
@@ -136,7 +133,11 @@ def site(front: str, inside: dict[str, str]) -> tuple[Path, str]:
     output = BUILD / f"{front}.conf"
     env = {k: v for k, v in os.environ.items() if k not in inside}  # the port nginx listens on is the container's
     subprocess.run(
-        [sys.executable, str(ROOT / "scripts" / "render-conf"), str(ROOT / "services" / stack / "conf" / "nginx-site.conf.j2")]
+        [
+            sys.executable,
+            str(ROOT / "scripts" / "render-conf"),
+            str(ROOT / "services" / stack / "conf" / "nginx-site.conf.j2"),
+        ]
         + [str(output)]
         + [arg for item in [*sets, "dynamic_upstream=true"] for arg in ("--set", item)],
         env=env,
@@ -157,9 +158,10 @@ def deploy(name: str, service: dict) -> dict:
     # Apps publish no port: a new task starts beside the old one. A host-mode port can be held by one task per
     # node, so its owner must stop first (on one node: a gap; docs/swarm.md).
     order = "start-first" if name in APPS else "stop-first"
-    update = {"parallelism": 1, "order": order, "failure_action": "rollback", "monitor": MONITOR}
+    delay = NEXT_REPLICA_DELAY if name in APPS else "0s"
+    update = {"parallelism": 1, "delay": delay, "order": order, "failure_action": "rollback", "monitor": MONITOR}
     section["update_config"] = update
-    section["rollback_config"] = {"parallelism": 1, "order": order, "monitor": MONITOR}
+    section["rollback_config"] = {"parallelism": 1, "delay": delay, "order": order, "monitor": MONITOR}
     if "volumes" in service and any(v["source"] == "django-db" for v in service["volumes"]):
         section["placement"] = {"constraints": [f"node.labels.{DB_LABEL} == true"]}
     return section
@@ -179,8 +181,10 @@ def stack_file() -> dict:
             out["ports"] = ports(service, inside, published)
         mounts = [{"type": "tmpfs", "target": path} for path in service.get("tmpfs", [])]
         if service.get("shm_size"):  # swarm has no shm_size: a tmpfs of that size on /dev/shm
-            mounts.append({"type": "tmpfs", "target": "/dev/shm", "tmpfs": {"size": int(service["shm_size"])}})
-        mounts += [{"type": v["type"], "source": v["source"], "target": v["target"]} for v in service.get("volumes", [])]
+            mounts.append({"type": "tmpfs", "target": "/dev/shm", "tmpfs": {"size": int(service["shm_size"])}})  # noqa: S108
+        mounts += [
+            {"type": v["type"], "source": v["source"], "target": v["target"]} for v in service.get("volumes", [])
+        ]
         if mounts:
             out["volumes"] = mounts
         if service.get("secrets"):

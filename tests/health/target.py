@@ -64,9 +64,9 @@ class Target:
 
     def task_container(self, swarm_service: str) -> str:
         """The id of a running, healthy container of the stack's service (any replica: they are alike)."""
+        label = f"label=com.docker.swarm.service.name={self.project}_{swarm_service}"
         out = subprocess.run(
-            ["docker", "ps", "--quiet", "--filter", f"label=com.docker.swarm.service.name={self.project}_{swarm_service}",
-             "--filter", "health=healthy"],
+            ["docker", "ps", "--quiet", "--filter", label, "--filter", "health=healthy"],
             capture_output=True, text=True, check=True,
         ).stdout.split()  # fmt: skip
         return out[0] if out else ""
@@ -89,7 +89,9 @@ class Target:
 def load(kind: str | None = None) -> Target:
     kind = kind or os.environ.get("STACKLAB_TARGET", "compose")
     plan = port_plan.load(ROOT / "stack.env")
-    if kind in ("compose", "swarm") and (ROOT / ".env").is_file():  # as compose: .env beats stack.env, the shell beats both
+    if (
+        kind in ("compose", "swarm") and (ROOT / ".env").is_file()
+    ):  # as compose: .env beats stack.env, the shell beats both
         plan.update({key: value for key, value in envfile.read(ROOT / ".env").items() if key in plan})
     plan.update({key: os.environ[key] for key in plan if os.environ.get(key)})
     secrets_dir = Path(os.environ.get("STACKLAB_SECRETS_DIR") or ROOT / "secrets")
@@ -102,7 +104,9 @@ def load(kind: str | None = None) -> Target:
             project=os.environ.get("COMPOSE_PROJECT_NAME", "stacklab"),
         )
     if kind == "swarm":  # host-mode ports answer on every address, 127.0.0.1 among them
-        return Target("swarm", "127.0.0.1", plan, secrets_dir=secrets_dir, project=os.environ.get("STACKLAB_STACK", "stacklab"))
+        return Target(
+            "swarm", "127.0.0.1", plan, secrets_dir=secrets_dir, project=os.environ.get("STACKLAB_STACK", "stacklab")
+        )
     if kind == "vm":
         address = os.environ.get("STACKLAB_VM_ADDRESS", "127.0.0.2")
         return Target("vm", address, plan, vm_host=os.environ.get("STACKLAB_VM_HOST", ""), secrets_dir=secrets_dir)

@@ -65,7 +65,9 @@ def build_marker(app: str, marker: str, healthy: bool = True) -> str:
         dockerfile = MARKER_DOCKERFILE.format(app=app, marker=marker, cmd=cmd)
         if not healthy:
             dockerfile += "USER root\nRUN cp /opt/marker/probe /usr/local/bin/stacklab-probe\n"
-            dockerfile += f"USER {sh('docker', 'image', 'inspect', '--format', '{{.Config.User}}', f'stacklab/{app}')}\n"
+            dockerfile += (
+                f"USER {sh('docker', 'image', 'inspect', '--format', '{{.Config.User}}', f'stacklab/{app}')}\n"
+            )
         (context / "Dockerfile").write_text(dockerfile)
         # The 20.10 client builds without buildx (the 28.2 one on PATH would not).
         subprocess.run(["/usr/bin/docker", "build", "--quiet", "--tag", image_tag(app, marker), str(context)],
@@ -101,7 +103,8 @@ def wait_replicas(app: str, count: int, timeout: float = 120) -> set[str]:
 
 
 class Load:
-    """Steady GETs of / through each app's nginx, a few threads, bounded rate; every answer recorded."""
+    """Steady GETs of /healthz (the app answers it) through each app's nginx, one thread per app at a bounded
+    rate; every answer recorded."""
 
     def __init__(self, ports: dict[str, int], per_second: int = 25):
         self.ports, self.pause = ports, 1 / per_second
@@ -112,10 +115,14 @@ class Load:
     def get(self, app: str) -> tuple[int, str, str]:
         connection = http.client.HTTPConnection("127.0.0.1", self.ports[app], timeout=10)
         try:
-            connection.request("GET", "/", headers={"Host": "127.0.0.1"})
+            connection.request("GET", "/healthz", headers={"Host": "127.0.0.1"})
             response = connection.getresponse()
             response.read()
-            return response.status, response.getheader("X-Stacklab-Marker", ""), response.getheader("X-Stacklab-Replica", "")
+            return (
+                response.status,
+                response.getheader("X-Stacklab-Marker", ""),
+                response.getheader("X-Stacklab-Replica", ""),
+            )
         except OSError as exc:
             return 0, "", type(exc).__name__
         finally:
@@ -190,7 +197,9 @@ def test_update_to_unhealthy_image_rolls_back_by_itself(ports, images):
         state = sh("docker", "service", "inspect", "--format", "{{.UpdateStatus.State}}", service("flask"))
         time.sleep(3)
     assert state.startswith("rollback"), (state, done.stderr)
-    spec = sh("docker", "service", "inspect", "--format", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", service("flask"))
+    spec = sh(
+        "docker", "service", "inspect", "--format", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", service("flask")
+    )
     assert spec == images["flask"]
     assert not load.failures(), load.failures()[:5]
     assert {a[3] for a in load.answers} == {"2"}, "a request reached the unhealthy image, or old code is gone"
