@@ -5,9 +5,10 @@ nothing.
 
     uv run python bench/swarm.py [--seconds 10] [--connections 32]
 
-Needs the images built and ./secrets (`./run swarm up` once). Deploys the stack if it is not up (STACKLAB_STACK,
-default stacklab; ports from stack.env or the environment) and leaves it up with Flask at 2 replicas. wrk's
-threads share the cores with nginx and gunicorn: on a small machine more replicas mostly add contention.
+Needs the images built and ./secrets (`./run swarm up` once). Removes the stack (STACKLAB_STACK, default stacklab;
+ports from stack.env or the environment) with its volumes, deploys it afresh, and leaves it up, Flask at 2
+replicas. wrk's threads share the cores with nginx and gunicorn: on a small machine more replicas mostly add
+contention.
 """
 
 import argparse
@@ -54,8 +55,8 @@ def main() -> int:
     port = target.load("swarm").port("FLASK_PORT")
     print(f"machine: {os.cpu_count()} cores; stack {STACK}; Flask's nginx on 127.0.0.1:{port}")
 
-    print(f"up to all healthy (images built, stack {'up' if run('docker', 'stack', 'ls').count(STACK) else 'new'}): "
-          f"{timed(*swarm('up')):.0f} s")  # fmt: skip
+    run(*swarm("down", "--volumes"))
+    print(f"fresh stack to all healthy (images built, swarm active): {timed(*swarm('up')):.0f} s")
     update = timed("docker", "service", "update", "--quiet", "--detach=false", "--force", "--no-resolve-image", FLASK)
     print(f"rolling update of flask (2 replicas, start-first, health-gated): {update:.0f} s")
 
