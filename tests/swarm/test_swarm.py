@@ -1,6 +1,7 @@
 """The lab as a swarm stack under steady loopback load (scripts/swarm.py, docs/swarm.md): rolling updates of
-Flask and Django with zero failed requests, swarm's own rollback of an image whose healthcheck fails, a killed
-replica replaced and dropped by nginx, Flask scaled to 4 with every replica serving.
+Flask and Django with zero failed requests, swarm's own rollback of a Django image whose healthcheck fails (run
+beside the Flask tests: it takes over a minute), a killed Flask replica replaced and dropped by nginx, Flask scaled
+to 4 with every replica serving.
 
 Needs the stack up (`./run swarm up`; STACKLAB_STACK names it, default stacklab) and runs in the order written.
 The new code is the app image plus a WSGI wrapper adding X-Stacklab-Marker (which release) and
@@ -161,10 +162,10 @@ def ports():
 
 @pytest.fixture(scope="module")
 def images():
-    """The marker images: 2 for each app, 3 (healthcheck fails) for Flask. Their tags are removed at the end if no
+    """The marker images: 2 for each app, 3 (healthcheck fails) for Django. Their tags are removed at the end if no
     container uses them any more; scripts/test-swarm removes them after taking the stack down (`./run swarm up`
     puts the stack's own images back)."""
-    built = {**{app: build_marker(app, "2") for app in APPS}, "bad": build_marker("flask", "3", healthy=False)}
+    built = {**{app: build_marker(app, "2") for app in APPS}, "bad": build_marker("django", "3", healthy=False)}
     yield built
     sh("docker", "image", "rm", *built.values(), check=False)
 
@@ -188,23 +189,31 @@ def test_rolling_update_serves_new_code_without_failures(ports, images):
         assert recent and all(a[3] == "2" for a in recent), f"{app}: old code still serves: {recent[:3]}"
 
 
-def test_update_to_unhealthy_image_rolls_back_by_itself(ports, images):
-    with Load({"flask": ports["flask"]}) as load:
-        start = time.monotonic()
-        done = update("flask", images["bad"])
-        print(f"update to an image whose healthcheck fails, rolled back: {time.monotonic() - start:.0f} s")
-        state = sh("docker", "service", "inspect", "--format", "{{.UpdateStatus.State}}", service("flask"))
-        time.sleep(3)
-    assert state.startswith("rollback"), (state, done.stderr)
-    spec = sh(
-        "docker", "service", "inspect", "--format", "{{.Spec.TaskTemplate.ContainerSpec.Image}}", service("flask")
-    )
-    assert spec == images["flask"]
-    assert not load.failures(), load.failures()[:5]
-    assert {a[3] for a in load.answers} == {"2"}, "a request reached the unhealthy image, or old code is gone"
+class Rollout(threading.Thread):
+    """An update run in the background under its own load, to be checked later."""
+
+    def __init__(self, app: str, image: str, port: int):
+        super().__init__(daemon=True)
+        self.app, self.image, self.load = app, image, Load({app: port})
+
+    def run(self) -> None:
+        with self.load:
+            start = time.monotonic()
+            self.done = update(self.app, self.image)
+            self.took = time.monotonic() - start
+            time.sleep(3)
 
 
-def test_killed_replica_is_replaced_and_dropped_by_nginx(ports, images):
+@pytest.fixture(scope="module")
+def unhealthy_rollout(ports, images):
+    """Django updated to an image whose healthcheck fails (swarm needs the 60 s start period and 3 failed probes to
+    call it unhealthy): started before the Flask tests below and checked after them, which saves that minute."""
+    rollout = Rollout("django", images["bad"], ports["django"])
+    rollout.start()
+    return rollout
+
+
+def test_killed_replica_is_replaced_and_dropped_by_nginx(ports, images, unhealthy_rollout):
     victim = sorted(wait_replicas("flask", 2))[0]
     with Load({"flask": ports["flask"]}) as load:
         time.sleep(1)
@@ -221,7 +230,7 @@ def test_killed_replica_is_replaced_and_dropped_by_nginx(ports, images):
     assert victim not in late and late == replicas, (late, replicas)
 
 
-def test_scaled_to_four_every_replica_serves(ports, images):
+def test_scaled_to_four_every_replica_serves(ports, images, unhealthy_rollout):
     subprocess.run(["docker", "service", "scale", "--detach=false", f"{service('flask')}=4"], check=True,
                    capture_output=True, timeout=180)  # fmt: skip
     try:
@@ -232,3 +241,15 @@ def test_scaled_to_four_every_replica_serves(ports, images):
         assert seen == replicas, f"answered by {seen}, running {replicas}"
     finally:  # back to the stack file's count; not waited for
         sh("docker", "service", "scale", "--detach=true", f"{service('flask')}=2")
+
+
+def test_update_to_unhealthy_image_rolls_back_by_itself(images, unhealthy_rollout):
+    unhealthy_rollout.join(timeout=300)
+    print(f"django updated to an image whose healthcheck fails, rolled back: {unhealthy_rollout.took:.0f} s")
+    state = sh("docker", "service", "inspect", "--format", "{{.UpdateStatus.State}}", service("django"))
+    assert state.startswith("rollback"), (state, unhealthy_rollout.done.stderr)
+    spec = "{{.Spec.TaskTemplate.ContainerSpec.Image}}"
+    assert sh("docker", "service", "inspect", "--format", spec, service("django")) == images["django"]
+    answers = unhealthy_rollout.load.answers
+    assert not unhealthy_rollout.load.failures(), unhealthy_rollout.load.failures()[:5]
+    assert {a[3] for a in answers} == {"2"}, "a request reached the unhealthy image, or the old code is gone"
