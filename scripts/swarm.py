@@ -253,8 +253,14 @@ def healthy_containers(service: str) -> int:
     return len(out.split())
 
 
+def update_state(service: str) -> str:
+    """updating, completed, rollback_started, rollback_completed, ... or "" (never updated)."""
+    return docker("service", "inspect", "--format", "{{if .UpdateStatus}}{{.UpdateStatus.State}}{{end}}", service)
+
+
 def unready() -> list[str]:
-    """Services not yet at their replica count with every replica healthy; a job until it has completed."""
+    """Services not yet at their replica count with every replica healthy, or amid an update; a job until it has
+    completed."""
     waiting = []
     for svc in services():
         name = svc["Name"]
@@ -264,6 +270,8 @@ def unready() -> list[str]:
                 waiting.append(f"{name} (not completed)")
         elif running != wanted or healthy_containers(name) < int(wanted.split()[0]):
             waiting.append(f"{name} {svc['Replicas']}")
+        elif (state := update_state(name)) in ("updating", "rollback_started"):
+            waiting.append(f"{name} ({state})")
     return waiting
 
 

@@ -163,8 +163,8 @@ def ports():
 @pytest.fixture(scope="module")
 def images():
     """The marker images: 2 for each app, 3 (healthcheck fails) for Django. Their tags are removed at the end if no
-    container uses them any more; scripts/test-swarm removes them after taking the stack down (`./run swarm up`
-    puts the stack's own images back)."""
+    container uses them any more; scripts/test-swarm removes them after taking the stack down. (`./run swarm up`
+    keeps an image set by `docker service update`: `./run swarm down` first for a second run.)"""
     built = {**{app: build_marker(app, "2") for app in APPS}, "bad": build_marker("django", "3", healthy=False)}
     yield built
     sh("docker", "image", "rm", *built.values(), check=False)
@@ -180,10 +180,12 @@ def test_rolling_update_serves_new_code_without_failures(ports, images):
         for run in runs:
             run.join()
         took = time.monotonic() - start
+        before = [a for a in load.answers if a[0] < start]
         time.sleep(STALE_SECONDS + 2)  # nginx's cached addresses of the old replicas have expired
         after = time.monotonic() - 2
     print(f"rolling update of flask and django (2 replicas each): {took:.0f} s, {len(load.answers)} requests")
     assert not load.failures(), load.failures()[:5]
+    assert before and all(a[3] != "2" for a in before), "the marker served before the update: a stale stack?"
     for app in APPS:
         recent = [a for a in load.answers if a[1] == app and a[0] >= after]
         assert recent and all(a[3] == "2" for a in recent), f"{app}: old code still serves: {recent[:3]}"
