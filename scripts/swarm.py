@@ -8,6 +8,7 @@ tasks `./run swarm` runs (docs/swarm.md).
     scripts/swarm.py wait            wait until every service has its replicas running and healthy
     scripts/swarm.py down [--volumes]  remove the stack (and its named volumes); the swarm stays
     scripts/swarm.py teardown        down --volumes, leave the swarm, restart dockerd (CI: the engine as before)
+    scripts/swarm.py push            tag and push the stack's images to STACKLAB_REGISTRY (several nodes)
 
 The stack file is `docker compose config` (the compose file resolved with stack.env: images, commands,
 environment, secrets, healthchecks, limits) turned into what `docker stack deploy` reads (compose format 3.9): no
@@ -19,7 +20,8 @@ a swarm config, rendered from its own template with dynamic_upstream=true (scrip
 Dockerfile sets), so nginx follows the replicas.
 
 Environment: STACKLAB_STACK (stack name, default stacklab); any stack.env port key publishes on that port instead
-(the containers keep stack.env's: a host-mode port maps published -> target).
+(the containers keep stack.env's: a host-mode port maps published -> target); STACKLAB_REGISTRY (host:port): the
+stack's images are named there, as every node of a multi-node swarm must pull them (`push` puts them there).
 """
 
 import argparse
@@ -40,6 +42,7 @@ from stacklab_lab.catalog import SERVICES as CATALOG  # noqa: E402
 BUILD = ROOT / "build" / "swarm"
 STACK_FILE = BUILD / "docker-stack.yml"
 STACK = os.environ.get("STACKLAB_STACK", "stacklab")
+REGISTRY = os.environ.get("STACKLAB_REGISTRY", "").rstrip("/")
 DB_LABEL = "stacklab.db"
 # The stateless apps behind an nginx: replicated, updated start-first (a new task healthy before an old one stops).
 APPS = {s.app: s for s in CATALOG.values() if s.app}
@@ -177,6 +180,8 @@ def stack_file() -> dict:
         if service.get("scale") == 0:  # the base images: built, never run
             continue
         out = {key: service[key] for key in KEPT if service.get(key) is not None}
+        if REGISTRY:
+            out["image"] = f"{REGISTRY}/{service['image']}"
         if service.get("ports"):
             out["ports"] = ports(service, inside, published)
         mounts = [{"type": "tmpfs", "target": path} for path in service.get("tmpfs", [])]
@@ -298,10 +303,21 @@ def up() -> None:
     ensure_swarm()
     file = write_stack_file()
     log(f"deploying stack {STACK} from {file.relative_to(ROOT)}")
-    docker("stack", "deploy", "--prune", "--resolve-image", "never", "--compose-file", str(file), STACK, capture=False)
+    auth = ["--with-registry-auth"] if REGISTRY else []  # the nodes pull with the manager's login
+    docker("stack", "deploy", "--prune", "--resolve-image", "never", *auth, "--compose-file", str(file), STACK,
+           capture=False)  # fmt: skip
     wait()
     status()
     log(f"every service healthy in {time.monotonic() - start:.0f} s")
+
+
+def push() -> None:
+    """Every image the stack runs, tagged and pushed under STACKLAB_REGISTRY."""
+    if not REGISTRY:
+        sys.exit("swarm: set STACKLAB_REGISTRY=host:port (docs/swarm.md, several nodes)")
+    for image in sorted({service["image"] for service in stack_file()["services"].values()}):
+        docker("tag", image.removeprefix(f"{REGISTRY}/"), image)
+        docker("push", "--quiet", image, capture=False)
 
 
 def down(volumes: bool) -> None:
@@ -331,7 +347,7 @@ def teardown() -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("task", choices=("config", "up", "status", "wait", "down", "teardown"))
+    parser.add_argument("task", choices=("config", "up", "status", "wait", "down", "teardown", "push"))
     parser.add_argument("--volumes", action="store_true", help="down: remove the stack's named volumes too")
     args = parser.parse_args(argv)
     if args.task == "config":
@@ -344,6 +360,8 @@ def main(argv: list[str] | None = None) -> int:
         wait()
     elif args.task == "down":
         down(args.volumes)
+    elif args.task == "push":
+        push()
     else:
         teardown()
     return 0
