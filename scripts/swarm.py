@@ -290,7 +290,17 @@ def wait(timeout: float = 300) -> None:
 
 
 def status() -> None:
-    print(docker("stack", "services", "--format", "table {{.Name}}\t{{.Mode}}\t{{.Replicas}}\t{{.Ports}}", STACK))
+    """Each service's replicas and host-mode ports (which `docker stack services` leaves blank), then its tasks."""
+    listed = services()
+    if not listed:
+        print(f"no stack {STACK}")
+        return
+    specs = {s["Spec"]["Name"]: s for s in json.loads(docker("service", "inspect", *(s["Name"] for s in listed)))}
+    print(f"{'SERVICE':<28}{'REPLICAS':<10}PORTS (host mode, every interface)")
+    for svc in sorted(listed, key=lambda s: s["Name"]):
+        ports = specs[svc["Name"]]["Spec"].get("EndpointSpec", {}).get("Ports", [])
+        published = ", ".join(f"{p['PublishedPort']}->{p['TargetPort']}/{p['Protocol']}" for p in ports)
+        print(f"{svc['Name']:<28}{svc['Replicas']:<10}{published}")
     print(docker("stack", "ps", "--filter", "desired-state=running", "--format",
                  "table {{.Name}}\t{{.Node}}\t{{.CurrentState}}", STACK))  # fmt: skip
 
@@ -304,8 +314,8 @@ def up() -> None:
     file = write_stack_file()
     log(f"deploying stack {STACK} from {file.relative_to(ROOT)}")
     auth = ["--with-registry-auth"] if REGISTRY else []  # the nodes pull with the manager's login
-    docker("stack", "deploy", "--prune", "--resolve-image", "never", *auth, "--compose-file", str(file), STACK,
-           capture=False)  # fmt: skip
+    deploy = ["stack", "deploy", "--prune", "--resolve-image", "never", *auth]  # no --detach: CLI 20.10 lacks it
+    docker(*deploy, "--compose-file", str(file), STACK, capture=False)
     wait()
     status()
     log(f"every service healthy in {time.monotonic() - start:.0f} s")
