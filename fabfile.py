@@ -185,9 +185,12 @@ def https_rows(target: str, lab_port: str, timeout: float) -> list[tuple[str, bo
     rows = []
     for url in urls:
         name = urllib.parse.urlsplit(url).hostname
+        context = ssl.create_default_context(cafile=os.environ.get("STACKLAB_TLS_CA") or None)
         try:
-            context = ssl.create_default_context(cafile=os.environ.get("STACKLAB_TLS_CA") or None)
-            with socket.create_connection((target, 443), timeout) as raw, context.wrap_socket(raw, server_hostname=name) as tls:
+            with (
+                socket.create_connection((target, 443), timeout) as raw,
+                context.wrap_socket(raw, server_hostname=name) as tls,
+            ):
                 tls.sendall(f"GET /healthz HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n".encode())
                 status = tls.recv(64).decode(errors="replace").split(" ")[1]
                 rows.append((f"https {name}", status == "200", f"HTTP {status} over {tls.version()}"))

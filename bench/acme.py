@@ -51,8 +51,11 @@ def main() -> int:
     on(args.host, f"{certbot} delete >/dev/null 2>&1 || true")
     try:
         figures = {
-            "first issuance": timed(args.host, f"{certbot} certonly --agree-tos --register-unsafely-without-email "
-                                               f"--server {server} --webroot -w {webroot} -d {domains}"),
+            "first issuance": timed(
+                args.host,
+                f"{certbot} certonly --agree-tos --register-unsafely-without-email "
+                f"--server {server} --webroot -w {webroot} -d {domains}",
+            ),
             "renewal": timed(args.host, f"{certbot} renew --force-renewal --no-random-sleep-on-renew"),
         }
     finally:

@@ -87,7 +87,7 @@ def test_https_chain_name_and_hsts(target, service):
         assert tls.version() in ("TLSv1.2", "TLSv1.3")
         alt_names = [value for kind, value in tls.getpeercert()["subjectAltName"] if kind == "DNS"]
     assert name in alt_names
-    response = https_get(target.address, name, "/healthz" if service.name != "cgi" else "/echo_cgi.html")
+    response = https_get(target.address, name, "/healthz")
     assert response.status == 200
     assert response.getheader("Strict-Transport-Security") == HSTS
     assert "nginx/" not in (response.getheader("Server") or "")
@@ -104,8 +104,9 @@ def test_old_tls_refused(target, version):
 
 @pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1_2, ssl.TLSVersion.TLSv1_3], ids=str)
 def test_tls_12_and_13_served(target, version):
-    with handshake(target.address, HTTPS[0].https_name(DOMAIN), context(minimum_version=version,
-                                                                         maximum_version=version)) as tls:
+    with handshake(
+        target.address, HTTPS[0].https_name(DOMAIN), context(minimum_version=version, maximum_version=version)
+    ) as tls:
         assert tls.version() == version.name.replace("_", ".")
 
 
@@ -118,12 +119,17 @@ def test_unknown_name_gets_no_certificate(target):
 
 def test_port_80_redirects_to_https_except_the_challenges(target):
     name = HTTPS[0].https_name(DOMAIN)
-    moved = requests.get(f"http://{target.address}/some/page?x=1", headers={"Host": name}, allow_redirects=False,
-                         timeout=TIMEOUT)
+    moved = requests.get(
+        f"http://{target.address}/some/page?x=1", headers={"Host": name}, allow_redirects=False, timeout=TIMEOUT
+    )
     assert moved.status_code == 301
     assert moved.headers["Location"] == f"https://{name}/some/page?x=1"
-    challenge = requests.get(f"http://{target.address}/.well-known/acme-challenge/missing", headers={"Host": name},
-                             allow_redirects=False, timeout=TIMEOUT)
+    challenge = requests.get(
+        f"http://{target.address}/.well-known/acme-challenge/missing",
+        headers={"Host": name},
+        allow_redirects=False,
+        timeout=TIMEOUT,
+    )
     assert challenge.status_code == 404  # served from the webroot, never redirected
 
 
@@ -143,8 +149,12 @@ def test_django_login_over_https_sets_secure_cookies(target):
     assert form.status_code == 200
     reply = session.post(
         f"{base}/accounts/login/",
-        data={"csrfmiddlewaretoken": hidden(form.text, "csrfmiddlewaretoken"), "username": "jon",
-              "password": target.secret("django_demo_password_jon"), "next": "/books/"},
+        data={
+            "csrfmiddlewaretoken": hidden(form.text, "csrfmiddlewaretoken"),
+            "username": "jon",
+            "password": target.secret("django_demo_password_jon"),
+            "next": "/books/",
+        },
         headers={"Referer": f"https://{name}/accounts/login/", "Origin": f"https://{name}"},
         allow_redirects=False,
         timeout=TIMEOUT,
