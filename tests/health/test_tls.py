@@ -17,6 +17,7 @@ import socket
 import ssl
 import threading
 import time
+import warnings
 
 import pytest
 import requests
@@ -33,10 +34,14 @@ HTTPS_ONLY = [s for s in HTTPS if s.https == "only"]
 HSTS = "max-age=63072000"
 
 
-def context(**versions) -> ssl.SSLContext:
+def context(minimum_version=None, maximum_version=None) -> ssl.SSLContext:
     ctx = ssl.create_default_context(cafile=CA)
-    for name, version in versions.items():
-        setattr(ctx, name, version)
+    with warnings.catch_warnings():  # TLS 1.0 and 1.1 are deprecated: offering them is the point here
+        warnings.simplefilter("ignore", DeprecationWarning)
+        if minimum_version:
+            ctx.minimum_version = minimum_version
+        if maximum_version:
+            ctx.maximum_version = maximum_version
     return ctx
 
 
@@ -76,6 +81,7 @@ def session_for(target, name: str) -> tuple[requests.Session, str]:
     session = requests.Session()
     session.mount(f"https://{target.address}", ResolveTo(name))
     session.verify = CA
+    session.trust_env = False  # else REQUESTS_CA_BUNDLE from the environment replaces the CA above
     session.headers["Host"] = name
     return session, f"https://{target.address}"
 
