@@ -99,6 +99,12 @@ def test_https_chain_name_and_hsts(target, service):
     assert "nginx/" not in (response.getheader("Server") or "")
 
 
+@pytest.mark.parametrize("service", HTTPS, ids=lambda s: s.name)
+def test_https_pages_never_redirect_to_plain_http(target, service):
+    response = https_get(target.address, service.https_name(DOMAIN), "/")
+    assert not (response.getheader("Location") or "").startswith("http://"), response.getheader("Location")
+
+
 @pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1], ids=str)
 def test_old_tls_refused(target, version):
     ctx = context(minimum_version=version, maximum_version=version)
