@@ -6,11 +6,25 @@ That is the course's lesson (week 3 `lab_recho.txt`), kept as the contrast with 
 
 Modern fixes: replies go out with sendall; a reset, binary data or a huge input only ends that client's turn; an
 idle client loses its turn after RECHO_IDLE_TIMEOUT seconds (default 300), so nobody holds the server forever.
+Stopped (SIGTERM, e.g. a deploy's restart), it tells the client in its turn so in a last line and closes cleanly;
+clients still queued stay in the listening socket's queue when systemd holds it (socket activation).
 """
 
 import socket
 
-from stacklab_echo.runtime import Acceptor, Shutdown, env_number, handle_signals, listen, log, parse, parser, peer
+from stacklab_echo.runtime import (
+    SHUTTING_DOWN,
+    Acceptor,
+    Shutdown,
+    env_number,
+    farewell,
+    handle_signals,
+    listen,
+    log,
+    parse,
+    parser,
+    peer,
+)
 
 RECV_SIZE = 1024  # the course's bufsize: a long message is echoed chunk by chunk, each chunk with its own prefix
 
@@ -36,7 +50,12 @@ def main(argv: list[str] | None = None) -> int:
                 conn, addr = accepted
                 with conn:
                     log(f"accepted connection from {peer(addr)!r}")
-                    reason = _echo_until_closed(conn, prefix, args.idle_timeout)
+                    try:
+                        reason = _echo_until_closed(conn, prefix, args.idle_timeout)
+                    except Shutdown:  # the client in its turn is told, not reset
+                        farewell(conn, SHUTTING_DOWN)
+                        log(f"closed connection from {peer(addr)!r} (server shutting down)")
+                        raise
                     log(f"closed connection from {peer(addr)!r}{reason}")
         except Shutdown:
             log("recho_server shutting down")
