@@ -375,12 +375,15 @@ def unchanged(inputs: str, wheelhouse: Path) -> bool:
 
 def clone_tree(src: Path, dst: Path) -> None:
     """dst as a copy of src made of hard links (no bytes copied): the releases never modify a file in place
-    (pip and Python replace files), so sharing them is safe. Symlinks are copied as links; a text file that names
-    src (venv scripts' #! lines, activate, pyvenv.cfg) is rewritten to name dst instead, as a file of its own."""
+    (pip and Python replace files), so sharing them is safe. Symlinks are copied as links; a venv's files that name
+    its own path (bin/: the scripts' #! lines, activate; pyvenv.cfg) are rewritten to name dst, as files of their
+    own."""
     old, new = str(src).encode(), str(dst).encode()
     for folder, dirs, files in os.walk(src):
-        here = dst / Path(folder).relative_to(src)
+        rel = Path(folder).relative_to(src)
+        here = dst / rel
         here.mkdir(mode=0o755, parents=True, exist_ok=True)
+        may_name_src = rel.parts[:1] == ("bin",)
         for name in list(dirs) + files:
             path, target = Path(folder) / name, here / name
             if path.is_symlink():
@@ -388,7 +391,7 @@ def clone_tree(src: Path, dst: Path) -> None:
                 if name in dirs:
                     dirs.remove(name)
             elif name in files:
-                data = path.read_bytes() if path.stat().st_size < 1 << 20 else b""
+                data = path.read_bytes() if may_name_src or (rel == Path(".") and name == "pyvenv.cfg") else b""
                 if old in data:
                     target.write_bytes(data.replace(old, new))
                     shutil.copymode(path, target)
