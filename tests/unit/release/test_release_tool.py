@@ -275,7 +275,8 @@ def test_children_finds_a_process_s_children():
 
 def test_install_reuses_what_did_not_change_and_takes_missing_wheels_from_current(site, cli, wheelhouse, tmp_path):
     """Release 2 changes chat's code only; echo's wheel is rebuilt (another zip, the same files) and left out of
-    the upload, as fab does: echo's venv is release 1's, as hard links; chat's is new; both run."""
+    the upload, as fab does: echo's venv is release 1's, as hard links; chat's is release 1's with its changed
+    wheel installed over it; both run the right code, also once release 1 is gone."""
     first = wheelhouse("1.0")
     tool.install(site, str(first), "20250101T000000-aaaaaaa")
     tool.activate(site, "20250101T000000-aaaaaaa")
@@ -300,6 +301,7 @@ def test_install_reuses_what_did_not_change_and_takes_missing_wheels_from_curren
     assert status == 0, err
     assert "1 unchanged wheel(s) taken from release 20250101T000000-aaaaaaa" in out
     assert "reused the venvs of echo" in out
+    assert "chat: the base venv with stacklab_chat-1.0-py3-none-any.whl replaced" in out  # a code change: patched
     new = site.releases / "20250102T000000-bbbbbbb"
 
     def package(release: Path, app: str) -> Path:

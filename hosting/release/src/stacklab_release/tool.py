@@ -363,14 +363,40 @@ def inputs_of(release: Path | None, app: str) -> str:
     return path.read_text() if path and path.is_file() else ""
 
 
-def unchanged(inputs: str, wheelhouse: Path) -> bool:
-    """True when every wheel listed in inputs is in the wheelhouse with the same identity."""
+def requirements(wheel: Path) -> list[str]:
+    """A wheel's Requires-Dist lines (its METADATA)."""
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next((n for n in archive.namelist() if n.endswith(".dist-info/METADATA")), None)
+        text = archive.read(metadata).decode(errors="replace") if metadata else ""
+    return sorted(line for line in text.splitlines() if line.startswith("Requires-Dist:"))
+
+
+def changed_wheels(inputs: str, wheelhouse: Path, base: Path) -> list[Path] | None:
+    """The wheels of an app's venv whose contents changed while their name, version and requirements did not
+    (a code change): patching the base release's venv with them is enough. None when that is not so (a version or a
+    dependency changed, or nothing is known of the venv): the venv is made anew."""
+    if not inputs:
+        return None
+    changed = []
     for line in inputs.splitlines():
         identity, _, name = line.partition("  ")
-        wheel = wheelhouse / name
-        if not wheel.is_file() or wheel_identity(wheel) != identity:
-            return False
-    return bool(inputs)
+        wheel, before = wheelhouse / name, base / "wheelhouse" / name
+        if not wheel.is_file():
+            return None
+        if wheel_identity(wheel) != identity:
+            if not before.is_file() or requirements(before) != requirements(wheel):
+                return None
+            changed.append(wheel)
+    return changed
+
+
+def patch_venv(pip: list[str], app: str, dest: Path, wheels: list[Path]) -> None:
+    """Replace these wheels' files in a venv cloned from the base release (pip replaces files, never edits them)."""
+    run(
+        [*pip, "--python", str(dest / "venvs" / app / "bin" / "python"), "install", "--quiet",
+         "--disable-pip-version-check", "--no-index", "--no-deps", "--force-reinstall", *map(str, wheels)],
+        f"{app}: pip install of its changed wheels (offline)",
+    )  # fmt: skip
 
 
 def clone_tree(src: Path, dst: Path) -> None:
@@ -454,15 +480,18 @@ def install(site: Site, src: str, name: str, apps: list[str] | None = None) -> N
             if missing or not wanted:
                 raise Failure(f"no stacklab wheel for {', '.join(missing) or 'any app'} in {src}")
             pins = constraints(wheelhouse)
-            reused = [app for app in wanted if unchanged(inputs_of(base, app), wheelhouse)]
-            for app in reused:  # the same wheels: the same venv, as hard links
+            changes = {app: changed_wheels(inputs_of(base, app), wheelhouse, base) for app in wanted} if base else {}
+            reused = [app for app in wanted if changes.get(app) == []]
+            patched = {app: wheels for app, wheels in changes.items() if wheels}
+            fresh = [app for app in wanted if changes.get(app) is None]
+            for app in [*reused, *patched]:  # the base release's venv as hard links
                 clone_tree(base / "venvs" / app, dest / "venvs" / app)
-            fresh = [app for app in wanted if app not in reused]
-            if fresh:
+            if fresh or patched:
                 with tempfile.TemporaryDirectory(prefix="stacklab-pip-") as tmp:
                     pip = find_pip(site.python, Path(tmp))
                     with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
                         jobs = [pool.submit(make_venv, site.python, a, dest, pip, wheelhouse, pins) for a in fresh]
+                        jobs += [pool.submit(patch_venv, pip, a, dest, w) for a, w in patched.items()]
                         for job in jobs:
                             job.result()
             (dest / "inputs").mkdir(mode=0o755)
@@ -475,6 +504,8 @@ def install(site: Site, src: str, name: str, apps: list[str] | None = None) -> N
                 collectstatic(dest)
             if reused:
                 log(f"reused the venvs of {', '.join(reused)} (no wheel of theirs changed)")
+            for app, wheels in patched.items():
+                log(f"{app}: the base venv with {', '.join(w.name for w in wheels)} replaced")
             write_release_file(dest, name, wheelhouse, wanted)
         except BaseException:
             shutil.rmtree(dest, ignore_errors=True)
