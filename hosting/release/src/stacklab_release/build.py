@@ -54,7 +54,7 @@ class BuildError(Exception):
 class Release:
     name: str
     tarball: Path
-    wheelhouse: str  # "rebuilt", "up to date" or "prebuilt"
+    wheelhouse: str  # "rebuilt", "rebuilt <package folders>" (only their wheels), "up to date" or "prebuilt"
     left_out: int = 0  # wheels the host has already, not in the tarball
 
 
