@@ -8,9 +8,9 @@ code change <= 10 s, rollback <= 3 s, 0 failed, 0 refused (on a quiet machine).
     scripts/test-deploy --bench [RUNS]      prepares the stand-in as for the tests, then runs this
     bench/deploy.py [RUNS]                  with STACKLAB_DEPLOY_HOST, STACKLAB_SSH_CONFIG, STACKLAB_TARGET set
 
-Each run deploys clones of this checkout's HEAD (so a work tree with uncommitted changes still measures HEAD):
-HEAD as it is, then HEAD with the code change, then rolls back; the first deploy of a run may carry what differs
-from the release the host had before (e.g. the tool's first release), so run 2 and later show the steady figures.
+Each run deploys a clone of this checkout's HEAD (so a work tree with uncommitted changes still measures HEAD) as it
+is, then with the code change committed, then rolls back and drops that commit. The first deploy of the first run
+carries whatever differs from the release the host had, so run 2 and later show the steady figures.
 """
 
 import itertools
@@ -27,6 +27,7 @@ sys.path.insert(0, str(REPO / "tests" / "deploy"))
 
 from load import Load, http_probe, tcp_probes  # noqa: E402
 from stacklab_lab import ports  # noqa: E402
+from support import share_build  # noqa: E402
 
 HOST = os.environ.get("STACKLAB_DEPLOY_HOST", "")
 SSH_CONFIG = os.environ.get("STACKLAB_SSH_CONFIG", str(REPO / "hosting" / "cache" / "ssh" / "config"))
@@ -75,16 +76,20 @@ def report(what: str, target: float | None, code: int, output: str, seconds: flo
     return code == 0 and not load.failures
 
 
-def clone(tmp: Path, name: str, change: str = "") -> Path:
-    """A clone of HEAD; with `change`, one more commit that appends it to the Flask app's WSGI module."""
-    source = tmp / name
+def clone(tmp: Path) -> Path:
+    """A clone of HEAD that builds into this checkout's build/ (tests/deploy/support.share_build)."""
+    source = tmp / "stacklab"
     subprocess.run(["git", "clone", "--quiet", "--local", str(REPO), str(source)], check=True)
-    if change:
-        with open(source / "services/flask/src/stacklab_flask/wsgi.py", "a") as f:
-            f.write(change)
-        git = ["git", "-C", str(source), "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
-        subprocess.run([*git, "commit", "--quiet", "--all", "-m", "bench/deploy.py: a code change"], check=True)
+    share_build(source)
     return source
+
+
+def commit_change(source: Path, line: str) -> None:
+    """An application-code change: one line appended to the Flask app's WSGI module, committed."""
+    with open(source / "services/flask/src/stacklab_flask/wsgi.py", "a") as f:
+        f.write(line)
+    git = ["git", "-C", str(source), "-c", "user.name=bench", "-c", "user.email=bench@localhost"]
+    subprocess.run([*git, "commit", "--quiet", "--all", "-m", "bench/deploy.py: a code change"], check=True)
 
 
 def main() -> int:
@@ -94,12 +99,14 @@ def main() -> int:
     plan = ports.load(REPO / "stack.env")
     good = True
     with tempfile.TemporaryDirectory(prefix="stacklab-bench-") as tmp:
+        source = clone(Path(tmp))
         print(f"fab deploy to {HOST} (lab on {TARGET}), {runs} run(s), under load:")
         for run in range(1, runs + 1):
-            same, changed = clone(Path(tmp), f"same-{run}"), clone(Path(tmp), f"changed-{run}", f"\n# bench {run}\n")
-            good &= report(f"#{run} deploy, no change", None, *under_load(plan, lambda s=same: fab(s, "deploy")))
-            good &= report(f"#{run} deploy, code", 10, *under_load(plan, lambda s=changed: fab(s, "deploy")))
-            good &= report(f"#{run} rollback", 3, *under_load(plan, lambda s=changed: fab(s, "rollback")))
+            good &= report(f"#{run} deploy, no change", None, *under_load(plan, lambda: fab(source, "deploy")))
+            commit_change(source, f"\n# bench/deploy.py, run {run}\n")
+            good &= report(f"#{run} deploy, code", 10, *under_load(plan, lambda: fab(source, "deploy")))
+            good &= report(f"#{run} rollback", 3, *under_load(plan, lambda: fab(source, "rollback")))
+            subprocess.run(["git", "-C", str(source), "reset", "--quiet", "--hard", "HEAD~1"], check=True)  # as served
     print("zero failed requests and refused connections: " + ("yes" if good else "NO"))
     return 0 if good else 1
 

@@ -24,7 +24,7 @@ sys.path.insert(0, str(HERE))  # load.py, shared with bench/deploy.py
 
 from load import Load, http_probe, tcp_probes  # noqa: E402
 from stacklab_lab import ports  # noqa: E402
-from support import ADMIN_HOST, HOST, MARK_HEADER, REPO, SSH_CONFIG, TARGET  # noqa: E402
+from support import ADMIN_HOST, HOST, MARK_HEADER, REPO, SSH_CONFIG, TARGET, share_build  # noqa: E402
 
 FAB = str(Path(sys.executable).parent / "fab")
 
@@ -165,6 +165,7 @@ def source(tmp_path_factory):
         marker = f"build-{uuid.uuid4().hex[:10]}"
         path = tmp_path_factory.mktemp(fault or "good") / "stacklab"
         subprocess.run(["git", "clone", "--quiet", "--local", str(REPO), str(path)], check=True)
+        share_build(path)
         for file, attr in ENTRY_POINTS.items():
             with open(path / file, "a") as f:
                 f.write(MARKER_CODE.format(attr=attr, header=MARK_HEADER))
