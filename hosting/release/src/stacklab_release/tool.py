@@ -222,8 +222,8 @@ def unpack(src: Path, dest: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
     else:
         raise Failure(f"{src}: not a wheelhouse directory or a .tar.gz")
-    if not any(wheelhouse.glob("*.whl")):
-        raise Failure(f"{src}: no wheels in it")
+    if not any(wheelhouse.glob("*.whl")) and not (wheelhouse / "SHA256SUMS").is_file():
+        raise Failure(f"{src}: no wheels in it")  # with SHA256SUMS, those it lists may all be the current release's
     return wheelhouse
 
 
@@ -471,6 +471,8 @@ def install(site: Site, src: str, name: str, apps: list[str] | None = None) -> N
             if taken := fill_from(base, wheelhouse):
                 log(f"{taken} unchanged wheel(s) taken from release {base.name}")
             verify_sums(wheelhouse)
+            if not any(wheelhouse.glob("*.whl")):
+                raise Failure(f"{src}: no wheels in it, nor in the current release")
             available = app_wheels(wheelhouse)
             stacks = read_release_file(wheelhouse / "RELEASE").get("STACKLAB_STACKS", "")
             if not apps and not stacks:
