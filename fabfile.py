@@ -135,18 +135,19 @@ def tool(c: Connection, args: str, warn: bool = False, hide: bool = True):
 def provisioned(c: Connection) -> str:
     """The current release, or a clear error on a host that Ansible never set up or whose release tool is not the
     one this checkout speaks to (fab never installs it: the deploy user may not replace a tool it runs as root)."""
-    probe = c.run(f"test -x {TOOL} && {TOOL} current", hide=True, warn=True, in_stream=False)
-    if probe.failed:
+    probe = c.run(f"test -x {TOOL} && {TOOL} current && {TOOL} version", hide=True, warn=True, in_stream=False)
+    current, _, version_line = probe.stdout.strip().partition("\n")
+    if not current.strip():
         raise DeployError(
             f"never provisioned (no {TOOL} or no current release): run `fab -H {c.original_host} provision`"
         )
-    version = c.run(f"{TOOL} version", hide=True, warn=True, in_stream=False).stdout.split()
+    version = version_line.split()  # empty from a tool older than `version`: API 1
     if version[-1:] != [str(TOOL_API)]:
         raise DeployError(
             f"{TOOL} on the host speaks API {version[-1] if version else '1'}, this checkout needs API {TOOL_API}:"
             f" run `fab -H {c.original_host} provision` to install this checkout's"
         )
-    return probe.stdout.strip()
+    return current.strip()
 
 
 # ---------------------------------------------------------------- health gate
@@ -188,11 +189,14 @@ def build(c: Connection, force: bool) -> tuple[str, Path, int]:
     if dirty and not force:
         count = len(dirty.splitlines())
         raise DeployError(f"the work tree has {count} uncommitted change(s): commit them, or deploy with --force")
+    # The host's Python and architecture, and the wheels it has (readable without root): the tarball carries only
+    # the others. One SSH round trip.
     probe = "import sys, platform; print(*sys.version_info[:2], platform.machine())"
-    major, minor, arch = c.run(f"python3 -c '{probe}'", hide=True, in_stream=False).stdout.split()
-    # The wheels the host has (readable without root): the tarball carries only the others.
-    has = c.run(f"cat {SITE}/current/wheelhouse/SHA256SUMS", hide=True, warn=True, in_stream=False)
-    host_has = read_sums(has.stdout) if has.ok else {}
+    out = c.run(f"python3 -c '{probe}'; cat {SITE}/current/wheelhouse/SHA256SUMS 2>/dev/null || true",
+                hide=True, in_stream=False).stdout  # fmt: skip
+    first, _, sums = out.partition("\n")
+    major, minor, arch = first.split()
+    host_has = read_sums(sums)
     release = build_release(REPO, REPO / "build" / "releases", f"{major}.{minor}", arch, host_has=host_has)
     return release.name, release.tarball, release.left_out
 
