@@ -194,6 +194,17 @@ def test_prune_keeps_the_newest_and_never_current_or_previous(site):
     assert not (site.releases / "20250106T000000-unfinished").exists()
 
 
+def test_prune_keeps_a_release_a_running_unit_was_started_from(site):
+    """A unit left running by `reload` (its app unchanged) may hold paths in the release it started from."""
+    names = [f"2025010{day}T000000-aaaaaa{day}" for day in range(1, 6)]
+    installed(site, *names)
+    tool.activate(site, names[3])
+    tool.activate(site, names[4])
+    tool.served_file(site).write_text(f"stacklab-ws30=0123abcd {names[1]}\n")
+    tool.prune(site, 1)
+    assert tool.releases(site) == [names[1], names[3], names[4]]
+
+
 def test_remove_refuses_current_and_repoints_previous(site, cli):
     for name in ("20250101T000000-aaaaaaa", "20250102T000000-bbbbbbb", "20250103T000000-ccccccc"):
         installed(site, name)

@@ -43,7 +43,8 @@ every mutating command holds $STACKLAB_ROOT/.lock):
     units                          one line per unit that runs from current: unit, state, reload|restart.
     list                           complete releases, oldest first; `*` marks current, `-` previous.
     current | previous             the release name (exit 1 when there is none).
-    prune N                        delete all but the N newest releases (current and previous are always kept).
+    prune N                        delete all but the N newest releases (current and previous are always kept, and
+                                   those a running unit was started from).
     remove NAME                    delete a release that is not current (a rejected one); re-points previous.
     manage ARGS...                 Django's manage.py of the current release, as the django unit's user and
                                    environment (e.g. `manage createsuperuser`, `manage shell -c "..."`).
@@ -725,8 +726,15 @@ def children(pid: int) -> set[int]:
 
 
 def served_file(site: Site) -> Path:
-    """unit -> the inputs digest of the code it last (re)started with, as `reload` left it."""
+    """unit -> `DIGEST RELEASE`: the inputs digest of the code it last (re)started with, and the release it started
+    from, as `reload` left it. A unit may hold paths inside that release (e.g. a resolved document root): prune
+    keeps it while a unit was started from it."""
     return site.root / ".served"
+
+
+def serving_releases(site: Site) -> set[str]:
+    """The releases the running units were started from (see served_file)."""
+    return {value.split()[-1] for value in read_release_file(served_file(site)).values() if len(value.split()) == 2}
 
 
 def reload(site: Site) -> None:
@@ -744,13 +752,15 @@ def reload(site: Site) -> None:
     same = [
         u
         for u in units
-        if wanted[u] and served.get(u) == wanted[u] and unit_properties(u).get("ActiveState") == ["active"]
+        if wanted[u]
+        and served.get(u, "").split()[:1] == [wanted[u]]
+        and unit_properties(u).get("ActiveState") == ["active"]
     ]
     if same:
         log(f"unchanged, left running: {', '.join(same)}")
     units = [u for u in units if u not in same]
     _reload(units)
-    served |= {u: wanted[u] for u in units if wanted[u]}
+    served |= {u: f"{wanted[u]} {current.name}" for u in units if wanted[u]}
     tmp = served_file(site).with_suffix(".tmp")
     tmp.write_text("".join(f"{unit}={digest}\n" for unit, digest in sorted(served.items())))
     os.replace(tmp, served_file(site))
@@ -839,7 +849,7 @@ def prune(site: Site, keep: int) -> None:
         raise Failure("prune keeps at least 1 release")
     with locked(site):
         names = releases(site)
-        kept = set(names[-keep:]) | {link_target(site.current), link_target(site.previous)}
+        kept = set(names[-keep:]) | {link_target(site.current), link_target(site.previous)} | serving_releases(site)
         for name in names:
             if name not in kept:
                 shutil.rmtree(site.releases / name)
