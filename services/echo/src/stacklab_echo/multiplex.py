@@ -9,8 +9,9 @@ Bounded on purpose, so that no client can grow the server: at most `max_clients`
 so in one line and closed), at most `max_output` unread bytes each, and a connection with no traffic either way
 for `idle_timeout` seconds is closed. Memory for buffers is then at most max_clients x max_output.
 
-Stopped by SIGTERM (a deploy restarts it), every open connection gets what it is owed and `last_line`, then a clean
-close (FIN, never a reset). The listening socket may be systemd's (socket activation, stacklab_echo.runtime), which
+Stopped by SIGTERM (a deploy restarts it), it accepts no more, serves what its clients already sent for
+STOP_GRACE_SECONDS, then every open connection gets what it is owed and `last_line`, then a clean close (FIN, never a
+reset). The listening socket may be systemd's (socket activation, stacklab_echo.runtime), which
 keeps it open across the restart: new clients wait in its queue meanwhile instead of being refused.
 """
 
@@ -37,6 +38,7 @@ from stacklab_echo.runtime import (
 )
 
 WAKE = object()  # the selector's data for the socket a signal writes to
+STOP_GRACE_SECONDS = 0.5  # after SIGTERM, what clients already sent is still served this long, then the last line
 SPARE_FDS = 16  # descriptors besides the clients': stdio, the listener, the selector, a refused client
 
 
@@ -67,6 +69,7 @@ class Multiplexer:
         self.last_active: dict[Connection, float] = {}  # least recently active first: the next to time out
         self.accepting = False
         self._wake: tuple[socket.socket, socket.socket] | None = None  # the signal handler's socket pair, once run
+        self.stopping = False  # a signal came: accept no more
 
     # Hooks.
     def connection(self, sock: socket.socket, addr: tuple) -> Connection:
@@ -95,10 +98,16 @@ class Multiplexer:
         stop = self._stop_between_rounds()
         quiet_since = time.monotonic()
         try:
+            stop_at = 0.0  # once stopping: input already on its way is still served until then
             while True:
-                if stop:
+                if stop and not stop_at:  # stop accepting: new clients wait in the (systemd's) queue
+                    stop_at, self.stopping = time.monotonic() + STOP_GRACE_SECONDS, True
+                    if self.accepting:
+                        self.selector.unregister(self.listener)
+                        self.accepting = False
+                if stop_at and time.monotonic() >= stop_at:
                     raise Shutdown(stop[0])
-                wake = quiet_since + heartbeat
+                wake = stop_at or quiet_since + heartbeat
                 if self.last_active:
                     wake = min(wake, next(iter(self.last_active.values())) + self.idle_timeout)
                 events = self.selector.select(timeout=max(0.0, wake - time.monotonic()))
@@ -114,6 +123,8 @@ class Multiplexer:
                         self._accept()
                         continue
                     if key.data is WAKE:  # a signal: handled at the top of the next round
+                        with contextlib.suppress(OSError):
+                            key.fileobj.recv(64)
                         continue
                     conn = key.data
                     if conn.sock is None:  # closed earlier in this round, e.g. dropped by a broadcast
@@ -250,7 +261,7 @@ class Multiplexer:
             self.close(conn, f" (idle for {self.idle_timeout:g} s)")
 
     def _accept_again(self) -> None:
-        if not self.accepting:
+        if not self.accepting and not self.stopping:
             self.selector.register(self.listener, selectors.EVENT_READ, None)
             self.accepting = True
 

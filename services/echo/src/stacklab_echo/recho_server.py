@@ -26,6 +26,7 @@ from stacklab_echo.runtime import (
     peer,
 )
 
+STOP_GRACE_SECONDS = 0.5  # after SIGTERM, the client in its turn is still echoed until silent this long
 RECV_SIZE = 1024  # the course's bufsize: a long message is echoed chunk by chunk, each chunk with its own prefix
 
 
@@ -49,10 +50,11 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 conn, addr = accepted
                 with conn:
-                    log(f"accepted connection from {peer(addr)!r}")
                     try:
+                        log(f"accepted connection from {peer(addr)!r}")
                         reason = _echo_until_closed(conn, prefix, args.idle_timeout)
-                    except Shutdown:  # the client in its turn is told, not reset
+                    except Shutdown:  # what the client in its turn still sends is echoed; then it is told, not reset
+                        _echo_until_closed(conn, prefix, STOP_GRACE_SECONDS)
                         farewell(conn, SHUTTING_DOWN)
                         log(f"closed connection from {peer(addr)!r} (server shutting down)")
                         raise
