@@ -29,10 +29,13 @@ import json
 import os
 import shlex
 import socket
+import ssl
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.parse
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -161,13 +164,40 @@ def health(c: Connection, target: str, names=None, timeout: float = 3.0) -> list
     """(name, ok, detail) for every check and app page from here, and every release unit's state on the host."""
     from stacklab_lab import ports  # the lab package, in the dev venv
 
-    rows = service_rows(target, ports.load(REPO / "stack.env"), names, timeout)
+    plan = ports.load(REPO / "stack.env")
+    rows = service_rows(target, plan, names, timeout)
+    rows += [row for row in https_rows(target, plan["LAB_PORT"], timeout) if names is None or row[0] in names]
     units = tool(c, "units", warn=True)
     for line in units.stdout.splitlines():
         unit, state, _how = line.split()
         rows.append((unit, state == "active", state))
     if units.failed:
         rows.append(("stacklab-release units", False, units.stderr.strip()))
+    return rows
+
+
+def https_rows(target: str, lab_port: str, timeout: float) -> list[tuple[str, bool, str]]:
+    """TLS on (the lab index links https addresses, docs/https.md): each answers /healthz over a verified chain for
+    its name (STACKLAB_TLS_CA: a test CA's root instead of the system's). Reached at the target address."""
+    try:
+        with urllib.request.urlopen(f"http://{target}:{lab_port}/status.json", timeout=timeout) as page:
+            urls = [row["url"] for row in json.load(page)["services"] if (row["url"] or "").startswith("https://")]
+    except (OSError, ValueError):
+        return []  # the lab index's own check says why
+    rows = []
+    for url in urls:
+        name = urllib.parse.urlsplit(url).hostname
+        context = ssl.create_default_context(cafile=os.environ.get("STACKLAB_TLS_CA") or None)
+        try:
+            with (
+                socket.create_connection((target, 443), timeout) as raw,
+                context.wrap_socket(raw, server_hostname=name) as tls,
+            ):
+                tls.sendall(f"GET /healthz HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n".encode())
+                status = tls.recv(64).decode(errors="replace").split(" ")[1]
+                rows.append((f"https {name}", status == "200", f"HTTP {status} over {tls.version()}"))
+        except (OSError, IndexError) as exc:  # ssl.SSLError is an OSError: an invalid chain or name fails here
+            rows.append((f"https {name}", False, str(exc)))
     return rows
 
 

@@ -32,7 +32,7 @@ def pytest_collection_modifyitems(config, items):
     items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)  # stable: order kept otherwise
     if targets.load(config.getoption("--target")).is_compose:
         return
-    skip = pytest.mark.skip(reason="container-only check; the target is a VM")
+    skip = pytest.mark.skip(reason="compose-only check; the target is a VM or a swarm stack")
     for item in items:
         if item.get_closest_marker("container"):
             item.add_marker(skip)

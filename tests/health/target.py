@@ -2,14 +2,17 @@
 inside each one (a testinfra host spec), for the two kinds of target.
 
     compose  the local `docker compose` project (default): ports on 127.0.0.1, inside = docker://stacklab-<svc>-1
+    swarm    the lab as a swarm stack on the local engine (scripts/swarm.py): ports on 127.0.0.1 (host mode, every
+             interface), inside = docker://<a running task's container> of service <stack>_<svc>
     vm       a server built by Ansible: ports on STACKLAB_VM_ADDRESS (default 127.0.0.2), inside = the testinfra
              spec in STACKLAB_VM_HOST (ssh://..., ansible://...); secrets from STACKLAB_SECRETS_DIR
 
-Chosen with `pytest tests/health --target compose|vm` or STACKLAB_TARGET. The port plan is stack.env (overridden
+Chosen with `pytest tests/health --target compose|swarm|vm` or STACKLAB_TARGET. The port plan is stack.env (overridden
 by the environment, as compose does), read by stacklab_lab.ports, so tests, compose and Ansible share one plan.
 """
 
 import os
+import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -34,12 +37,12 @@ JOBS = tuple(sorted({j for s in SERVICES for j in s.jobs}))
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # "compose" or "vm"
+    kind: str  # "compose", "swarm" or "vm"
     address: str  # where the published ports answer
     plan: dict[str, str] = field(repr=False)
     vm_host: str = ""  # testinfra spec of the VM
     secrets_dir: Path = ROOT / "secrets"
-    project: str = "stacklab"  # the compose project name
+    project: str = "stacklab"  # the compose project name, or the swarm stack's
 
     @property
     def is_compose(self) -> bool:
@@ -55,11 +58,22 @@ class Target:
         """The testinfra host spec to get inside the process that serves `service`."""
         if self.is_compose:
             return f"docker://{self.container_name(service.container)}"
+        if self.kind == "swarm":
+            return f"docker://{self.task_container(service.container)}"
         return self.vm_host
+
+    def task_container(self, swarm_service: str) -> str:
+        """The id of a running, healthy container of the stack's service (any replica: they are alike)."""
+        label = f"label=com.docker.swarm.service.name={self.project}_{swarm_service}"
+        out = subprocess.run(
+            ["docker", "ps", "--quiet", "--filter", label, "--filter", "health=healthy"],
+            capture_output=True, text=True, check=True,
+        ).stdout.split()  # fmt: skip
+        return out[0] if out else ""
 
     def main_pid_command(self, service: Service) -> str:
         """A shell command printing the pid of the service's main process, run inside (see `inside`)."""
-        if self.is_compose:
+        if self.kind in ("compose", "swarm"):
             return "echo 1"  # every container runs its server as pid 1 (exec-form CMD, entrypoints exec)
         main = f"systemctl show --property MainPID --value {service.unit}"
         if service.unit in FRONT_SERVERS:
@@ -75,7 +89,9 @@ class Target:
 def load(kind: str | None = None) -> Target:
     kind = kind or os.environ.get("STACKLAB_TARGET", "compose")
     plan = port_plan.load(ROOT / "stack.env")
-    if kind == "compose" and (ROOT / ".env").is_file():  # as compose: .env beats stack.env, the shell beats both
+    if (
+        kind in ("compose", "swarm") and (ROOT / ".env").is_file()
+    ):  # as compose: .env beats stack.env, the shell beats both
         plan.update({key: value for key, value in envfile.read(ROOT / ".env").items() if key in plan})
     plan.update({key: os.environ[key] for key in plan if os.environ.get(key)})
     secrets_dir = Path(os.environ.get("STACKLAB_SECRETS_DIR") or ROOT / "secrets")
@@ -87,7 +103,11 @@ def load(kind: str | None = None) -> Target:
             secrets_dir=secrets_dir,
             project=os.environ.get("COMPOSE_PROJECT_NAME", "stacklab"),
         )
+    if kind == "swarm":  # host-mode ports answer on every address, 127.0.0.1 among them
+        return Target(
+            "swarm", "127.0.0.1", plan, secrets_dir=secrets_dir, project=os.environ.get("STACKLAB_STACK", "stacklab")
+        )
     if kind == "vm":
         address = os.environ.get("STACKLAB_VM_ADDRESS", "127.0.0.2")
         return Target("vm", address, plan, vm_host=os.environ.get("STACKLAB_VM_HOST", ""), secrets_dir=secrets_dir)
-    raise ValueError(f"unknown target {kind!r}: use compose or vm")
+    raise ValueError(f"unknown target {kind!r}: use compose, swarm or vm")

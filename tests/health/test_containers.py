@@ -2,6 +2,7 @@
 other container (the base images are built, never run: no exited build-only container in `docker compose ps -a`).
 """
 
+import ipaddress
 import json
 import subprocess
 
@@ -48,10 +49,13 @@ def test_read_only_root_file_system(container):
     assert container["HostConfig"]["ReadonlyRootfs"], f"{container['Name']} has a writable root file system"
 
 
-def test_ports_published_on_loopback_only(container):
+def test_ports_published_on_loopback_only(container, target):
+    """On 127.0.0.1, or the loopback address PUBLISH_ADDR names (a second project on one machine)."""
     for bindings in (container["HostConfig"]["PortBindings"] or {}).values():
         for binding in bindings:
-            assert binding["HostIp"] == "127.0.0.1", f"{container['Name']} publishes on {binding['HostIp'] or '*'}"
+            host_ip = binding["HostIp"]
+            assert host_ip == target.address, f"{container['Name']} publishes on {host_ip or '*'}"
+            assert ipaddress.ip_address(host_ip).is_loopback, f"{container['Name']} publishes on {host_ip}"
 
 
 def test_main_process_is_not_root(container):

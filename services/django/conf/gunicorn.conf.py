@@ -15,6 +15,11 @@ import os
 wsgi_app = "stacklab_django.wsgi:application"
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads keep nginx's upstream connections alive between requests (the sync worker closes each one), which saves
+# nginx a connect and gunicorn an accept per request; nginx buffers slow clients, so a thread is never held by one.
+worker_class = "gthread"
+threads = 4
+keepalive = 75  # longer than nginx's upstream keepalive_timeout (60 s): nginx is the one that closes idle ones
 graceful_timeout = 10
 control_socket_disable = True  # gunicornc is not used; the socket would live in $HOME, shared by every instance
 

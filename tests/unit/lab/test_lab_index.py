@@ -68,6 +68,16 @@ def test_page_lists_every_service_with_its_state(index, lab_server):
     assert "style-src 'sha256-" in headers["Content-Security-Policy"]
 
 
+def test_tls_on_links_https_names_and_keeps_plain_ports_for_the_rest():
+    ports = plan()
+    app = Index(ports, checks.parse_targets(""), public_host="203.0.113.7", tls_domain="lab.example.org", timeout=0.2)
+    services = {row["name"]: row for row in json.loads(call(app, "/status.json")[2])["services"]}
+    assert services["django"]["url"] == "https://django.lab.example.org/"
+    assert services["lab"]["address"] == "lab.lab.example.org"
+    assert services["hello_www"]["url"] == f"http://203.0.113.7:{ports['HELLO_WWW_PORT']}/"  # no TLS in the course
+    assert services["chat"]["url"] is None
+
+
 def test_page_escapes_what_the_checks_report():
     app = Index(plan(), checks.parse_targets("echo=<script>x</script>"), public_host='"><b>', timeout=0.5)
     html = call(app)[2]

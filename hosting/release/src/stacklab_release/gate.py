@@ -16,8 +16,12 @@ the control machine's workspace has; a server never runs this module); wait_unti
 from __future__ import annotations
 
 import http.client
+import os
 import secrets
+import socket
+import ssl
 import time
+import urllib.parse
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -41,20 +45,34 @@ PAGES = {
 }
 
 
+def _get(conn: http.client.HTTPConnection, path: str) -> tuple[http.client.HTTPResponse, str]:
+    try:
+        conn.request("GET", path, headers={"User-Agent": "stacklab-gate"})
+        response = conn.getresponse()
+        return response, response.read(MAX_BODY).decode("utf-8", errors="replace")
+    finally:
+        conn.close()
+
+
 def check_page(host: str, plan: Mapping[str, str], name: str, timeout: float = 3.0) -> Row:
     page = PAGES[name]
     nonce = secrets.token_hex(4)
     path, want = page.path.format(nonce=nonce), page.must_contain.format(nonce=nonce)
-    conn = http.client.HTTPConnection(host, int(plan[page.port_key]), timeout=timeout)
     try:
-        conn.request("GET", path, headers={"User-Agent": "stacklab-gate"})
-        response = conn.getresponse()
-        body = response.read(MAX_BODY).decode("utf-8", errors="replace")
+        response, body = _get(http.client.HTTPConnection(host, int(plan[page.port_key]), timeout=timeout), path)
+        location = response.getheader("Location") or ""
+        if response.status == 301 and location.startswith("https://"):
+            # TLS on (docs/https.md): the app's plain port sends browsers to its https name; fetch the page there,
+            # from the same host, the chain checked (STACKLAB_TLS_CA: a test CA's root instead of the system's).
+            url = urllib.parse.urlsplit(location)
+            tls = ssl.create_default_context(cafile=os.environ.get("STACKLAB_TLS_CA") or None)
+            https = http.client.HTTPSConnection(url.hostname, 443, timeout=timeout, context=tls)
+            https.sock = tls.wrap_socket(socket.create_connection((host, 443), timeout), server_hostname=url.hostname)
+            path = location
+            response, body = _get(https, f"{url.path}?{url.query}" if url.query else url.path)
     except (OSError, http.client.HTTPException) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else repr(exc)
         return name, False, f"GET {path}: {reason}"
-    finally:
-        conn.close()
     if response.status != 200:
         return name, False, f"GET {path}: status {response.status}, expected 200"
     if want not in body:

@@ -31,6 +31,10 @@ class Service:
     gunicorn: bool = False  # `unit` runs gunicorn (graceful reload with HUP)
     # One-shot compose services its app starts after (schema, accounts): they run once, exit 0 and stay exited.
     jobs: tuple[str, ...] = ()
+    # With TLS on (a VM with stacklab_domain, docs/https.md) it answers on https://<name>.<domain>/: "beside" its
+    # plain port, which keeps serving; "only": its plain port redirects there (login forms never go in clear).
+    # "": no HTTPS (the course's socket and hand-written HTTP servers).
+    https: str = ""
 
     @property
     def http(self) -> bool:
@@ -46,6 +50,10 @@ class Service:
     def compose_services(self) -> tuple[str, ...]:
         """Its long-running compose services: the one with the port, the app behind it, its backends."""
         return tuple(s for s in (self.container, self.app, *self.backends) if s)
+
+    def https_name(self, domain: str) -> str:
+        """Its host name under the lab's domain when TLS is on; "" when it has no HTTPS address or TLS is off."""
+        return f"{self.name}.{domain}" if self.https and domain else ""
 
 
 # In the course's order; the index page and the checks keep it.
@@ -67,19 +75,19 @@ SERVICES = {
         Service("ws30", "WS30_PORT", "listing", "thirty-minute web server: files and listings (weeks 4-5)",
                 stack="www", container="ws30", unit="stacklab-ws30"),
         Service("cgi", "CGI_PORT", "cgi", "CGI echo under Apache httpd (week 6)",
-                stack="cgi", container="cgi", unit="apache2"),
+                stack="cgi", container="cgi", unit="apache2", https="beside"),
         Service("wsgi", "WSGI_PORT", "healthz", "WSGI echo with message history, gunicorn (weeks 6-7)",
                 stack="wsgi", container="wsgi-nginx", unit="stacklab-wsgi", app="wsgi", front_unit="nginx",
-                gunicorn=True),
+                gunicorn=True, https="beside"),
         Service("flask", "FLASK_PORT", "healthz", "Flask echo and bookshop, gunicorn behind nginx (week 7)",
                 stack="flask", container="flask-nginx", unit="stacklab-flask", app="flask", front_unit="nginx",
-                gunicorn=True),
+                gunicorn=True, https="only"),
         Service("django", "DJANGO_PORT", "healthz", "Django bookshop and mailing list (weeks 8-10)",
                 stack="django", container="django-nginx", unit="stacklab-django", app="django", front_unit="nginx",
-                backends=("postgres",), gunicorn=True, jobs=("django-init",)),
+                backends=("postgres",), gunicorn=True, jobs=("django-init",), https="only"),
         Service("lab", "LAB_PORT", "healthz", "this index page and its health checks, gunicorn behind nginx",
                 stack="lab", container="lab-nginx", unit="stacklab-lab", app="lab", front_unit="nginx",
-                gunicorn=True),
+                gunicorn=True, https="beside"),
     )
 }  # fmt: skip
 

@@ -1,9 +1,10 @@
 """The lab index page: every service with what it is, its address and its live health (WSGI, stdlib only).
 
 Routes: `/` the HTML page (refreshes itself), `/status.json` the same as JSON, `/healthz` "ok".
-Env: LAB_PUBLIC_HOST (the address shown, default 127.0.0.1), LAB_TARGET_HOSTS (where the checks connect, see
-`checks.parse_targets`; default all 127.0.0.1; `compose`: each service by its compose name), LAB_CHECK_TIMEOUT
-(default 3 s), the port plan (`ports.load`).
+Env: LAB_PUBLIC_HOST (the address shown, default 127.0.0.1), LAB_TLS_DOMAIN (TLS on: services with an HTTPS name
+link to https://<name>.<domain>/), LAB_TARGET_HOSTS (where the checks connect, see `checks.parse_targets`; default all
+127.0.0.1; `compose`: each service by its compose name), LAB_CHECK_TIMEOUT (default 3 s), the port plan
+(`ports.load`).
 Check results are reused for LAB_CACHE_SECONDS (default 5) so that many open pages do not multiply the probes.
 
 Served by gunicorn (`conf/gunicorn.conf.py`), or on its own: `python -m stacklab_lab.index [--host H] [--port P]`.
@@ -49,10 +50,12 @@ class Index:
         plan: Mapping[str, str],
         targets: Mapping[str, str],
         public_host: str = "127.0.0.1",
+        tls_domain: str = "",
         timeout: float = 3.0,
         cache_seconds: float = 5.0,
     ):
         self.plan, self.targets, self.public_host = plan, targets, public_host
+        self.tls_domain = tls_domain  # TLS on: services with an HTTPS name link to it (catalog.Service.https)
         self.timeout, self.cache_seconds = timeout, cache_seconds
         self._lock = threading.Lock()
         self._results: list[checks.Result] = []
@@ -75,12 +78,15 @@ class Index:
         for result in self._check():
             service = SERVICES[result.name]
             address = f"{self.public_host}:{self.plan.get(service.port_key, '?')}"  # '?': the check says why
+            url = f"http://{address}/" if service.http else None
+            if https_name := service.https_name(self.tls_domain):
+                address, url = https_name, f"https://{https_name}/"
             rows.append(
                 {
                     "name": result.name,
                     "summary": service.summary,
                     "address": address,
-                    "url": f"http://{address}/" if service.http else None,
+                    "url": url,
                     **{key: value for key, value in asdict(result).items() if key != "name"},
                 }
             )
@@ -154,6 +160,7 @@ def make_app(environ: Mapping[str, str] = os.environ) -> Index:
         ports.load(),
         checks.parse_targets(environ.get("LAB_TARGET_HOSTS", "")),
         public_host=environ.get("LAB_PUBLIC_HOST") or "127.0.0.1",
+        tls_domain=environ.get("LAB_TLS_DOMAIN", ""),
         timeout=float(environ.get("LAB_CHECK_TIMEOUT") or 3.0),
         cache_seconds=float(environ.get("LAB_CACHE_SECONDS") or 5.0),
     )

@@ -1,0 +1,88 @@
+"""The generated stack file (scripts/swarm.py) against the compose file it comes from: the same services, images,
+commands, healthchecks, secrets and volumes, the ports of the plan in host mode, and the deploy policies
+docs/swarm.md promises; and swarm's own loader accepts it (`docker stack config`)."""
+
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+spec = importlib.util.spec_from_file_location("swarm", ROOT / "scripts" / "swarm.py")
+swarm = importlib.util.module_from_spec(spec)
+sys.modules["swarm"] = swarm
+spec.loader.exec_module(swarm)
+
+
+@pytest.fixture(scope="module")
+def compose():
+    return swarm.compose_config(swarm.port_plans()[0])["services"]
+
+
+@pytest.fixture(scope="module")
+def stack():
+    swarm.write_stack_file()
+    return json.loads(swarm.STACK_FILE.read_text())
+
+
+def test_every_running_compose_service_is_in_the_stack_alike(compose, stack):
+    running = {name for name, service in compose.items() if service.get("scale") != 0}
+    assert set(stack["services"]) == running
+    for name, service in stack["services"].items():
+        original = compose[name]
+        assert service["image"] == original["image"], name
+        assert service.get("command") == original.get("command"), name
+        assert service.get("healthcheck") == original.get("healthcheck"), name
+        assert service.get("environment") == original.get("environment"), name
+        assert [s["source"] for s in service.get("secrets", [])] == [s["source"] for s in original.get("secrets", [])]
+        named = [v["source"] for v in service.get("volumes", []) if v["type"] == "volume"]
+        assert named == [v["source"] for v in original.get("volumes", [])], name
+        assert {"build", "depends_on", "restart", "profiles", "mem_limit", "group_add"}.isdisjoint(service), name
+
+
+def test_ports_follow_the_plan_in_host_mode(compose, stack):
+    _, published = swarm.port_plans()
+    plan_ports = {int(published[key]) for key in published if key.endswith("_PORT")}
+    seen = set()
+    for name, service in stack["services"].items():
+        targets = [int(p["target"]) for p in compose[name].get("ports", [])]
+        assert [p["target"] for p in service.get("ports", [])] == targets, name
+        for port in service.get("ports", []):
+            assert port["mode"] == "host" and port["published"] in plan_ports, (name, port)
+            seen.add(port["published"])
+    assert seen == plan_ports, "every port of the plan is published once"
+
+
+def test_deploy_policies(stack):
+    services = stack["services"]
+    for name, service in services.items():
+        deploy = service["deploy"]
+        assert deploy["endpoint_mode"] == "dnsrr", name  # no IPVS here: no VIPs
+        if name in swarm.APPS:
+            assert deploy["replicas"] == 2
+            assert deploy["update_config"]["order"] == "start-first"
+            assert deploy["update_config"]["failure_action"] == "rollback"
+            assert "healthcheck" in service, f"{name}: the update is health-gated"
+        elif name not in swarm.JOBS:
+            assert deploy["replicas"] == 1, name
+            assert deploy["update_config"]["order"] == "stop-first", name
+    assert services["postgres"]["deploy"]["placement"]["constraints"] == ["node.labels.stacklab.db == true"]
+
+
+def test_fronts_get_the_dynamic_upstream_site(stack):
+    for front, service in swarm.FRONTS.items():
+        (config,) = stack["services"][front]["configs"]
+        site = Path(stack["configs"][config["source"]]["file"]).read_text()
+        assert "resolver 127.0.0.11 valid=10s" in site, front
+        assert f"proxy_pass http://${service.app}_upstream;" in site, front
+        assert f"set ${service.app}_upstream {service.app}:8000;" in site, front
+
+
+def test_swarm_reads_it():
+    out = subprocess.run(["docker", "stack", "config", "--compose-file", str(swarm.STACK_FILE)],
+                         capture_output=True, text=True, check=False)  # fmt: skip
+    assert out.returncode == 0, out.stderr
+    assert "Ignoring" not in out.stderr, out.stderr
