@@ -44,12 +44,13 @@ from pathlib import Path
 import paramiko
 from fabric import Connection, task
 from invoke.exceptions import Exit, UnexpectedExit
-from stacklab_release.build import BuildError, build_release, machine_env
+from stacklab_release.build import BuildError, build_release, machine_env, read_sums
 from stacklab_release.gate import describe, service_rows, wait_until_healthy
 from stacklab_release.tool import API as TOOL_API
 
 REPO = Path(__file__).resolve().parent
 TOOL = "/usr/local/sbin/stacklab-release"
+SITE = "/srv/stacklab"  # the tool's STACKLAB_ROOT: releases and what they were made from are world-readable
 BACKUP_TOOL = "/usr/local/sbin/stacklab-backup"
 BACKUP_DIR = "/var/backups/stacklab"  # the backup role's default (backup_dir): the timer's archives
 PRE_DEPLOY_DIR = f"{BACKUP_DIR}/pre-deploy"  # fab deploy's, outside the timer's retention (deploy --keep prunes them)
@@ -137,18 +138,19 @@ def tool(c: Connection, args: str, warn: bool = False, hide: bool = True):
 def provisioned(c: Connection) -> str:
     """The current release, or a clear error on a host that Ansible never set up or whose release tool is not the
     one this checkout speaks to (fab never installs it: the deploy user may not replace a tool it runs as root)."""
-    probe = c.run(f"test -x {TOOL} && {TOOL} current", hide=True, warn=True, in_stream=False)
-    if probe.failed:
+    probe = c.run(f"test -x {TOOL} && {TOOL} current && {TOOL} version", hide=True, warn=True, in_stream=False)
+    current, _, version_line = probe.stdout.strip().partition("\n")
+    if not current.strip():
         raise DeployError(
             f"never provisioned (no {TOOL} or no current release): run `fab -H {c.original_host} provision`"
         )
-    version = c.run(f"{TOOL} version", hide=True, warn=True, in_stream=False).stdout.split()
+    version = version_line.split()  # empty from a tool older than `version`: API 1
     if version[-1:] != [str(TOOL_API)]:
         raise DeployError(
             f"{TOOL} on the host speaks API {version[-1] if version else '1'}, this checkout needs API {TOOL_API}:"
             f" run `fab -H {c.original_host} provision` to install this checkout's"
         )
-    return probe.stdout.strip()
+    return current.strip()
 
 
 # ---------------------------------------------------------------- health gate
@@ -211,16 +213,22 @@ def git(*args: str) -> str:
     return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
 
 
-def build(c: Connection, force: bool) -> tuple[str, Path]:
+def build(c: Connection, force: bool) -> tuple[str, Path, int]:
     """The release for the host's Python and architecture (stacklab_release.build, as Ansible's first release)."""
     dirty = git("status", "--porcelain")
     if dirty and not force:
         count = len(dirty.splitlines())
         raise DeployError(f"the work tree has {count} uncommitted change(s): commit them, or deploy with --force")
+    # The host's Python and architecture, and the wheels it has (readable without root): the tarball carries only
+    # the others. One SSH round trip.
     probe = "import sys, platform; print(*sys.version_info[:2], platform.machine())"
-    major, minor, arch = c.run(f"python3 -c '{probe}'", hide=True, in_stream=False).stdout.split()
-    release = build_release(REPO, REPO / "build" / "releases", f"{major}.{minor}", arch)
-    return release.name, release.tarball
+    out = c.run(f"python3 -c '{probe}'; cat {SITE}/current/wheelhouse/SHA256SUMS 2>/dev/null || true",
+                hide=True, in_stream=False).stdout  # fmt: skip
+    first, _, sums = out.partition("\n")
+    major, minor, arch = first.split()
+    host_has = read_sums(sums)
+    release = build_release(REPO, REPO / "build" / "releases", f"{major}.{minor}", arch, host_has=host_has)
+    return release.name, release.tarball, release.left_out
 
 
 # ---------------------------------------------------------------- tasks
@@ -233,8 +241,9 @@ def deploy(c, keep=5, force=False, target=None, gate_seconds=GATE_SECONDS):
         started = time.monotonic()
         old = provisioned(c)
         address = target_address(c, target)
-        name, tarball = build(c, force)
-        say(f"built {name} ({tarball.stat().st_size / 1e6:.1f} MB) for {c.original_host}; current is {old}")
+        name, tarball, left_out = build(c, force)
+        size = tarball.stat().st_size / 1e6
+        say(f"built {name} ({size:.1f} MB, without the {left_out} wheels the host has); current is {old}")
         upload_dir = c.run("mktemp -d", hide=True, in_stream=False).stdout.strip()  # private to the deploy user
         upload = f"{upload_dir}/{tarball.name}"
         try:
@@ -243,7 +252,12 @@ def deploy(c, keep=5, force=False, target=None, gate_seconds=GATE_SECONDS):
         finally:
             c.run(f"rm -rf {upload_dir}", hide=True, warn=True, in_stream=False)
             tarball.unlink()
+        django_same = c.run(f"cmp -s {SITE}/releases/{old}/inputs/django {SITE}/releases/{name}/inputs/django",
+                            hide=True, warn=True, in_stream=False).ok  # fmt: skip
         for step, what in (("check", "an app of it cannot start"), ("migrate", "its migrations failed")):
+            if step == "migrate" and django_same:  # the same Django wheels: no migration to run or to undo
+                say("migrate: Django unchanged, no backup and no migrations needed")
+                continue
             if step == "migrate":
                 say(f"backup before migrating: {pre_deploy_backup(c, name, old, keep)}")
             result = tool(c, f"{step} {name}", warn=True)

@@ -20,11 +20,11 @@ from pathlib import Path
 import pytest
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # load.py, shared with bench/deploy
+sys.path.insert(0, str(HERE))  # load.py, shared with bench/deploy.py
 
-from load import Load, echo_probe, http_probe  # noqa: E402
+from load import Load, http_probe, tcp_probes  # noqa: E402
 from stacklab_lab import ports  # noqa: E402
-from support import ADMIN_HOST, HOST, MARK_HEADER, REPO, SSH_CONFIG, TARGET  # noqa: E402
+from support import ADMIN_HOST, HOST, MARK_HEADER, REPO, SSH_CONFIG, TARGET, share_build  # noqa: E402
 
 FAB = str(Path(sys.executable).parent / "fab")
 
@@ -51,6 +51,9 @@ def {attr}(environ, start_response):
 
     return _stacklab_unmarked(environ, start)
 """
+
+# The socket servers' packages: a marked release changes them too, so that each deploy restarts their units.
+RESTARTED = ["services/echo/src/stacklab_echo", "services/chat/src/stacklab_chat", "services/www/src/stacklab_www"]
 
 FAULTS = {
     # An app that cannot start: its WSGI module raises on import (gunicorn would fail to boot its workers).
@@ -162,10 +165,14 @@ def source(tmp_path_factory):
         marker = f"build-{uuid.uuid4().hex[:10]}"
         path = tmp_path_factory.mktemp(fault or "good") / "stacklab"
         subprocess.run(["git", "clone", "--quiet", "--local", str(REPO), str(path)], check=True)
+        share_build(path)
         for file, attr in ENTRY_POINTS.items():
             with open(path / file, "a") as f:
                 f.write(MARKER_CODE.format(attr=attr, header=MARK_HEADER))
             with open((path / file).parent / "__init__.py", "a") as f:
+                f.write(f'\nSTACKLAB_TEST_BUILD = "{marker}"  # tests/deploy\n')
+        for package in RESTARTED:  # a change in them too: the deploy restarts their servers
+            with open(path / package / "__init__.py", "a") as f:
                 f.write(f'\nSTACKLAB_TEST_BUILD = "{marker}"  # tests/deploy\n')
         for file, code in FAULTS.get(fault, {}).items():
             with open(path / file, "a") as f:
@@ -184,10 +191,10 @@ def source(tmp_path_factory):
 
 @pytest.fixture
 def load(plan):
-    """Steady requests to the Flask and Django bookshops through nginx, and an echo client, at the stand-in."""
+    """Steady requests to the Flask and Django bookshops through nginx and to every course socket server."""
     probes = [
         http_probe("flask bookshop", TARGET, int(plan["FLASK_PORT"]), "/", tally_header=MARK_HEADER),
         http_probe("django bookshop", TARGET, int(plan["DJANGO_PORT"]), "/accounts/login/", tally_header=MARK_HEADER),
-        echo_probe("echo", TARGET, int(plan["ECHO_PORT"]), plan["ECHO_PREFIX"]),
+        *tcp_probes(TARGET, plan),
     ]
     return Load(probes)

@@ -1,17 +1,17 @@
 """Steady load on a deployed lab while a deploy runs: every request is checked and every failure kept.
 
-Used by tests/deploy (zero-downtime assertions) and bench/deploy (figures). Standard library only.
+Used by tests/deploy (zero-downtime assertions) and bench/deploy.py (figures). Standard library only.
 
     with Load(probes) as load:       # one thread per probe, each looping until the block ends
         ...deploy...
-    load.summary()                   # {"flask /": {"ok": 812, "failed": 0, "retried": 0}, ...}
+    load.summary()                   # {"flask /": {"ok": 812, "failed": 0, "refused": 0, ...}, ...}
     load.failures                    # [(seconds since start, probe name, what went wrong), ...]
 
 HTTP probes send one request per connection (what a browser's new visitor does) and count a response as good when
-its status is the expected one. The echo probe is one course exchange (connect, send, read `PREFIX: msg`, closed).
-A socket server is restarted on deploy (no master process keeps its socket), so the echo probe may retry once after
-a failed connect, like a client that reconnects: such retries are counted apart (`retried`) and measured, a second
-failure is a failure.
+its status is the expected one. TCP probes make one exchange with a course socket server per connection. Nothing is
+retried: a deploy restarts the socket servers, and with systemd holding their listening sockets (socket units) a
+client that connects meanwhile waits for the new server instead of being refused; a refused connection counts as
+failed and as `refused`.
 """
 
 import http.client
@@ -21,25 +21,24 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-RETRY_DELAY = 0.5  # seconds before the echo client's one reconnect (the restart gap measured ~0.1 s when idle)
-
 
 class ProbeFailed(Exception):
-    pass
+    def __init__(self, message: str, refused: bool = False):
+        super().__init__(message)
+        self.refused = refused  # the server was not there to take the connection
 
 
 @dataclass
 class Probe:
     name: str
     call: Callable[[], str]  # raises ProbeFailed on a bad answer; returns the tallied header's value
-    retry_once: bool = False
 
 
 @dataclass
 class Tally:
     ok: int = 0
     failed: int = 0
-    retried: int = 0
+    refused: int = 0  # of the failed: connections refused (or reset before any answer)
     headers: dict[str, int] = field(default_factory=dict)  # X-Stacklab-Build values seen -> count
 
 
@@ -61,25 +60,44 @@ def http_probe(name: str, host: str, port: int, path: str, status: int = 200, ta
     return Probe(name, call)
 
 
-def echo_probe(name: str, host: str, port: int, prefix: str) -> Probe:
+def tcp_probe(name: str, host: str, port: int, send: bytes, want: bytes, until_close: bool = False) -> Probe:
+    """One exchange with a course socket server: connect, send, read the answer (to the peer's close, or until
+    `want` can be judged), close. A refused connection is a failure like any other, counted as `refused`."""
     counter = iter(range(1 << 62))
 
     def call() -> str:
-        message = f"deploy-load-{next(counter)}".encode()
-        want = f"{prefix}: ".encode() + message
+        marker = f"deploy-load-{next(counter)}".encode()
+        message, expected = send.replace(b"MSG", marker), want.replace(b"MSG", marker)
+        got = b""
         try:
             with socket.create_connection((host, port), timeout=10) as sock:
                 sock.sendall(message)
-                got = b""
-                while chunk := sock.recv(4096):
+                while (until_close or expected not in got) and (chunk := sock.recv(4096)):
                     got += chunk
+        except ConnectionRefusedError as exc:
+            raise ProbeFailed(f"{name}: refused: {exc!r}", refused=True) from None
         except OSError as exc:
-            raise ProbeFailed(f"echo: {exc!r}") from None
-        if got != want:  # through Docker's port proxy a refused connect shows as an empty reply
-            raise ProbeFailed(f"echo: sent {message!r}, got {got!r}")
+            raise ProbeFailed(f"{name}: {exc!r}", refused=isinstance(exc, ConnectionResetError)) from None
+        if not got:  # through Docker's port proxy a refused connect shows as an empty reply (or a reset)
+            raise ProbeFailed(f"{name}: sent {message!r}, got nothing: refused", refused=True)
+        if expected not in got:  # chat: other clients' lines (the health gate's) may come before or after
+            raise ProbeFailed(f"{name}: sent {message!r}, got {got!r}")
         return ""
 
-    return Probe(name, call, retry_once=True)
+    return Probe(name, call)
+
+
+def tcp_probes(host: str, plan: dict[str, str]) -> list[Probe]:
+    """Every course socket server of stack.env: one-shot echo, serial recho, select echo, chat (its only client here,
+    it reads its own line back) and the hand-written HTTP server hello_www."""
+    reply = f"{plan['ECHO_PREFIX']}: MSG".encode()
+    return [
+        tcp_probe("echo", host, int(plan["ECHO_PORT"]), b"MSG", reply, until_close=True),
+        tcp_probe("recho", host, int(plan["RECHO_PORT"]), b"MSG", reply),
+        tcp_probe("select echo", host, int(plan["ECHO_SELECT_PORT"]), b"MSG", reply),
+        tcp_probe("chat", host, int(plan["CHAT_PORT"]), b"MSG\n", b": MSG\n"),
+        http_probe("hello_www", host, int(plan["HELLO_WWW_PORT"]), "/"),
+    ]
 
 
 class Load:
@@ -110,7 +128,7 @@ class Load:
         tally = self.tallies[probe.name]
         while not self._stop.is_set():
             try:
-                value = self._attempt(probe, tally)
+                value = probe.call()
                 with self._lock:
                     tally.ok += 1
                     if value:
@@ -118,19 +136,9 @@ class Load:
             except ProbeFailed as exc:
                 with self._lock:
                     tally.failed += 1
+                    tally.refused += exc.refused
                     self.failures.append((round(time.monotonic() - self.started, 3), probe.name, str(exc)))
             self._stop.wait(self.pause)
-
-    def _attempt(self, probe: Probe, tally: Tally) -> str:
-        try:
-            return probe.call()
-        except ProbeFailed:
-            if not probe.retry_once:
-                raise
-        with self._lock:
-            tally.retried += 1
-        time.sleep(RETRY_DELAY)
-        return probe.call()
 
     def summary(self) -> dict[str, dict]:
         return {name: vars(t) for name, t in self.tallies.items()}

@@ -34,3 +34,13 @@ def deployed_name(output: str) -> str:
 def release_lines(output: str) -> dict[str, str]:
     """`fab releases` output -> {name: mark} (mark '*' current, '-' previous, ' ' other)."""
     return {line[2:].split()[0]: line[0] for line in output.splitlines() if len(line) > 2 and line[1] == " "}
+
+
+def share_build(clone: Path) -> None:
+    """Let a clone of this checkout build into this checkout's build/ (a link, which the clone's git ignores): its
+    wheelhouse is then rebuilt only for the packages the clone changed, as a developer's own deploys are, instead of
+    whole for every clone."""
+    (REPO / "build").mkdir(exist_ok=True)
+    (clone / "build").symlink_to(REPO / "build")
+    with open(clone / ".git" / "info" / "exclude", "a") as exclude:
+        exclude.write("/build\n")

@@ -6,9 +6,11 @@ web apps add `X-Stacklab-Build: <marker>` to their responses, so the test sees w
 """
 
 import shlex
+import socket
 import subprocess
 
 import pytest
+from stacklab_echo.runtime import SHUTTING_DOWN
 from support import HOST, REPO, SSH_CONFIG, TARGET, deployed_name, release_lines, served_marker
 
 pytestmark = pytest.mark.timeout(900)
@@ -21,12 +23,57 @@ def assert_serving(plan, marker: str) -> None:
         assert served_marker(int(plan[key]), path) == marker, f"{key} {path} does not serve build {marker}"
 
 
-def assert_no_failed_request(load) -> None:
+def assert_no_failed_request(load, minimum: int = 20) -> None:
     summary = load.summary()
     print(f"load over {load.seconds:.1f} s: {summary}")
     assert load.failures == [], f"requests failed during the deploy: {load.failures[:10]}"
     for name, tally in summary.items():
-        assert tally["ok"] >= 20, f"{name}: only {tally['ok']} requests made it: the load was not steady"
+        assert tally["ok"] >= minimum, f"{name}: only {tally['ok']} requests made it: the load was not steady"
+
+
+def read_to_close(sock: socket.socket) -> bytes:
+    """All a server sends until it closes the connection; a reset raises (ConnectionResetError)."""
+    data = b""
+    while chunk := sock.recv(65536):
+        data += chunk
+    return data
+
+
+def assert_nothing_refused(load) -> None:
+    refused = {name: tally["refused"] for name, tally in load.summary().items() if tally["refused"]}
+    assert not refused, f"connections refused during the deploy: {refused}"
+
+
+def socket_units(on_host) -> dict[str, str]:
+    """Every stacklab socket unit -> its state and ActiveEnterTimestamp: the time changes only when systemd closed
+    the listening socket and opened it again."""
+    listed = on_host("systemctl list-units --type=socket --all --plain --no-legend 'stacklab-*'")
+    names = [line.split()[0] for line in listed.splitlines() if line.strip()]
+    shown = on_host(f"systemctl show -p Id,ActiveState,ActiveEnterTimestamp {' '.join(names)}")
+    units, unit = {}, ""
+    for line in shown.splitlines():
+        key, _, value = line.partition("=")
+        if key == "Id":
+            unit = value
+        elif key:
+            units[unit] = f"{units.get(unit, '')} {key}={value}".strip()
+    return units
+
+
+def main_pids(on_host, units: list[str]) -> dict[str, str]:
+    out = on_host(f"systemctl show -p MainPID {' '.join(units)}")
+    return dict(zip(units, (line.partition("=")[2] for line in out.splitlines() if line), strict=True))
+
+
+TCP_UNITS = ["stacklab-echo", "stacklab-recho", "stacklab-echo-select", "stacklab-chat", "stacklab-hello-www"]
+
+
+def assert_pruned(listed: dict[str, str], keep: int, on_host) -> None:
+    """At most `keep` releases, besides those a running unit was started from (prune keeps them: the units an
+    unchanged app left running may hold paths in them)."""
+    served = {line.split()[-1] for line in on_host("cat /srv/stacklab/.served").splitlines() if line.strip()}
+    extra = [name for name in sorted(listed)[:-keep] if name not in served]
+    assert not extra, f"--keep {keep} left {extra} besides {sorted(listed)[-keep:]} and the served {served}"
 
 
 def books(on_host) -> int:
@@ -103,20 +150,31 @@ def test_deploy_serves_the_new_release(fab, source, plan, on_host):
     assert listed[state["name_a"]] == "*"
 
 
-def test_deploy_under_load_fails_no_request(fab, source, plan, load):
+def test_deploy_under_load_fails_no_request(fab, source, plan, load, on_host):
+    """Web apps and socket servers under steady load through a deploy that restarts the socket servers: no request
+    fails, no connection is refused, their listening sockets stay open (systemd's socket units), and an open chat
+    session is told why it ends, then closed cleanly."""
     assert state, "needs test_deploy_serves_the_new_release"
     path, marker = source()
-    with load:
+    sockets, pids = socket_units(on_host), main_pids(on_host, TCP_UNITS)
+    assert all(f"{unit}.socket" in sockets for unit in TCP_UNITS), sockets
+    with socket.create_connection((TARGET, int(plan["CHAT_PORT"])), timeout=30) as chat, load:
         result = fab("deploy", "--keep", "3", source=path)
+        session = read_to_close(chat)
     assert result.returncode == 0, result.stderr
     state["name_b"], state["marker_b"] = deployed_name(result.stdout), marker
     assert_no_failed_request(load)
+    assert_nothing_refused(load)
+    assert socket_units(on_host) == sockets, "a listening socket was closed during the deploy"
+    restarted = main_pids(on_host, TCP_UNITS)
+    assert all(restarted[u] != pids[u] for u in TCP_UNITS), f"not every socket server restarted: {pids} {restarted}"
+    assert session.endswith(SHUTTING_DOWN), f"the chat session did not end with the last line: {session[-300:]!r}"
     seen = load.tallies["flask bookshop"].headers
     assert set(seen) == {state["marker_a"], marker}, f"the load saw builds {seen}: not the old one then the new one"
     assert_serving(plan, marker)
     listed = release_lines(fab("releases").stdout)
     assert listed[state["name_b"]] == "*" and listed[state["name_a"]] == "-"
-    assert len(listed) <= 3, f"--keep 3 left {len(listed)} releases"
+    assert_pruned(listed, 3, on_host)
 
 
 # ---------------------------------------------------------------- broken releases leave the old one serving
@@ -148,7 +206,8 @@ def test_failing_migration_is_rejected_and_loses_no_data(fab, source, plan, load
     assert books(on_host) == before
     assert_serving(plan, state["marker_b"])
     listed = release_lines(fab("releases").stdout)
-    assert listed[state["name_b"]] == "*" and len(listed) <= 3
+    assert listed[state["name_b"]] == "*"
+    assert_pruned(listed, 3, on_host)
 
 
 def test_unhealthy_release_is_switched_back(fab, source, plan):
@@ -178,10 +237,15 @@ def test_broken_page_behind_a_healthy_healthz_is_switched_back(fab, source, plan
 # ---------------------------------------------------------------- rollback and status
 
 
-def test_rollback_restores_the_previous_release(fab, plan):
+def test_rollback_restores_the_previous_release(fab, plan, load, on_host):
     assert "name_b" in state, "needs test_deploy_under_load_fails_no_request"
-    result = fab("rollback")
+    sockets = socket_units(on_host)
+    with load:
+        result = fab("rollback")
     assert result.returncode == 0, result.stderr
+    assert_no_failed_request(load, minimum=5)
+    assert_nothing_refused(load)
+    assert socket_units(on_host) == sockets, "a listening socket was closed during the rollback"
     assert_serving(plan, state["marker_a"])
     listed = release_lines(fab("releases").stdout)
     assert listed[state["name_a"]] == "*" and listed[state["name_b"]] == "-"

@@ -8,6 +8,7 @@ import threading
 import time
 
 import pytest
+from stacklab_echo.runtime import SHUTTING_DOWN
 
 from tests.unit.chat.conftest import PREFIX, Peer
 from tests.unit.conftest import free_port, run_on_taken_port
@@ -245,6 +246,21 @@ def test_signal_stops_cleanly(start_chat, sig):
         assert server.proc.wait(timeout=5) == 0
         assert a.closed_by_server()
     assert "chat_server shutting down" in server.log()
+
+
+def test_stopping_server_tells_every_client_and_closes_without_reset(start_chat):
+    """A deploy restarts the chat server: each open session reads a last line saying so, then a clean end of
+    stream (FIN). A reset would raise ConnectionResetError in recv and could destroy that line before it is read."""
+    server = start_chat()
+    with Peer(server.port) as a, Peer(server.port) as b:
+        a.say(b"here")
+        assert a.line() == b.line() == a.tag(b"here")
+        server.proc.send_signal(signal.SIGTERM)
+        for peer in (a, b):
+            assert peer.line() == SHUTTING_DOWN
+            peer.sock.settimeout(5)
+            assert peer.sock.recv(1) == b""  # the end of the stream, not a reset
+        assert server.proc.wait(timeout=5) == 0
 
 
 @pytest.mark.parametrize("stdin", ["<&-", "0>/dev/null", ""])

@@ -194,6 +194,17 @@ def test_prune_keeps_the_newest_and_never_current_or_previous(site):
     assert not (site.releases / "20250106T000000-unfinished").exists()
 
 
+def test_prune_keeps_a_release_a_running_unit_was_started_from(site):
+    """A unit left running by `reload` (its app unchanged) may hold paths in the release it started from."""
+    names = [f"2025010{day}T000000-aaaaaa{day}" for day in range(1, 6)]
+    installed(site, *names)
+    tool.activate(site, names[3])
+    tool.activate(site, names[4])
+    tool.served_file(site).write_text(f"stacklab-ws30=0123abcd {names[1]}\n")
+    tool.prune(site, 1)
+    assert tool.releases(site) == [names[1], names[3], names[4]]
+
+
 def test_remove_refuses_current_and_repoints_previous(site, cli):
     for name in ("20250101T000000-aaaaaaa", "20250102T000000-bbbbbbb", "20250103T000000-ccccccc"):
         installed(site, name)
@@ -271,3 +282,50 @@ def test_children_finds_a_process_s_children():
     finally:
         child.communicate(b"")
     assert child.pid not in tool.children(os.getpid())
+
+
+def test_install_reuses_what_did_not_change_and_takes_missing_wheels_from_current(site, cli, wheelhouse, tmp_path):
+    """Release 2 changes chat's code only; echo's wheel is rebuilt (another zip, the same files) and left out of
+    the upload, as fab does: echo's venv is release 1's, as hard links; chat's is release 1's with its changed
+    wheel installed over it; both run the right code, also once release 1 is gone."""
+    first = wheelhouse("1.0")
+    tool.install(site, str(first), "20250101T000000-aaaaaaa")
+    tool.activate(site, "20250101T000000-aaaaaaa")
+    old = site.releases / "20250101T000000-aaaaaaa"
+
+    second = tmp_path / "wh-second"
+    second.mkdir()
+    echo_again = make_wheel(second, "echo", "1.0", 'VERSION = "1.0"\n')
+    os.utime(echo_again, (0, 0))
+    make_wheel(second, "chat", "1.0", 'VERSION = "1.0-changed"\n')
+    (second / "requirements.txt").write_text("")
+    (second / "RELEASE").write_text("STACKLAB_STACKS=echo,chat\n")
+    echo_name = echo_again.name
+    sums = [f"{hashlib.sha256((old / 'wheelhouse' / echo_name).read_bytes()).hexdigest()}  {echo_name}"]
+    sums += [f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}" for p in sorted(second.glob("stacklab_chat*"))]
+    (second / "SHA256SUMS").write_text("\n".join(sums) + "\n")
+    echo_again.unlink()  # the host has it: not uploaded
+    upload = tmp_path / "partial.tar.gz"
+    with tarfile.open(upload, "w:gz") as tar:
+        tar.add(second, arcname="wheelhouse")
+    status, out, err = cli("install", str(upload), "20250102T000000-bbbbbbb")
+    assert status == 0, err
+    assert "1 unchanged wheel(s) taken from release 20250101T000000-aaaaaaa" in out
+    assert "reused the venvs of echo" in out
+    assert "chat: the base venv with stacklab_chat-1.0-py3-none-any.whl replaced" in out  # a code change: patched
+    new = site.releases / "20250102T000000-bbbbbbb"
+
+    def package(release: Path, app: str) -> Path:
+        return next((release / "venvs" / app / "lib").glob(f"python3*/site-packages/stacklab_{app}/__init__.py"))
+
+    assert package(new, "echo").stat().st_ino == package(old, "echo").stat().st_ino  # a hard link, not a copy
+    assert package(new, "chat").stat().st_ino != package(old, "chat").stat().st_ino
+    assert str(old) not in (new / "venvs" / "echo" / "pyvenv.cfg").read_text() + "".join(
+        p.read_text(errors="replace") for p in (new / "venvs" / "echo" / "bin").iterdir() if not p.is_symlink()
+    )
+    assert tool.inputs_of(new, "echo") == tool.inputs_of(old, "echo") != ""
+    assert tool.inputs_of(new, "chat") != tool.inputs_of(old, "chat")
+    tool.activate(site, "20250102T000000-bbbbbbb")
+    tool.remove(site, "20250101T000000-aaaaaaa")  # the reused venv needs nothing of release 1's folder
+    assert current_version(site, "chat") == "1.0-changed"
+    assert current_version(site, "echo") == "1.0"

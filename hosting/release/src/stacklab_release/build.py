@@ -16,8 +16,9 @@ STACKLAB_BUILT) and SHA256SUMS; `stacklab-release install` takes it as it is. It
 
 The wheelhouse is kept between builds (default CHECKOUT/build/wheelhouse-pyX.Y) and rebuilt only when what goes into it
 changed: every file under its inputs that git tracks or would track (uncommitted edits included, by content), and
-the target Python. Its fingerprint is kept beside it (OUT.source); a rebuild goes to a new directory that replaces
-OUT only once complete, so an interrupted build leaves no half wheelhouse.
+the target Python. Its fingerprint is kept beside it (OUT.source, one digest per workspace package and one for the
+rest): when only packages' own files changed, only their wheels are rebuilt (uv build), else a whole rebuild goes to
+a new directory that replaces OUT only once complete, so an interrupted build leaves no half wheelhouse.
 """
 
 from __future__ import annotations
@@ -53,7 +54,8 @@ class BuildError(Exception):
 class Release:
     name: str
     tarball: Path
-    wheelhouse: str  # "rebuilt", "up to date" or "prebuilt"
+    wheelhouse: str  # "rebuilt", "rebuilt <package folders>" (only their wheels), "up to date" or "prebuilt"
+    left_out: int = 0  # wheels the host has already, not in the tarball
 
 
 def git(checkout: Path, *args: str) -> str:
@@ -83,13 +85,41 @@ def input_files(checkout: Path) -> list[str]:
     return sorted(found)
 
 
-def fingerprint(checkout: Path, python_version: str) -> str:
-    digest = hashlib.sha256(f"python {python_version} {os.uname().machine}\n".encode())
+def member_of(checkout: Path, name: str) -> str:
+    """The workspace package folder (services/X, hosting/release) a file belongs to, "" for the rest."""
+    parts = Path(name).parts
+    folder = Path(*parts[:2]) if len(parts) > 2 else None
+    return str(folder) if folder and (checkout / folder / "pyproject.toml").is_file() else ""
+
+
+def fingerprint(checkout: Path, python_version: str) -> dict[str, str]:
+    """Digests of the inputs: "" for the lock, the scripts and the target Python, and one per workspace package,
+    so that a change in one package's files rebuilds that package's wheel alone."""
+    digests = {"": hashlib.sha256(f"python {python_version} {os.uname().machine}\n".encode())}
     for name in input_files(checkout):
         path = checkout / name
         if path.is_file():  # a tracked file deleted in the work tree is simply left out
-            digest.update(f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {name}\n".encode())
-    return digest.hexdigest()
+            line = f"{hashlib.sha256(path.read_bytes()).hexdigest()}  {name}\n".encode()
+            digests.setdefault(member_of(checkout, name), hashlib.sha256()).update(line)
+    return {part: digest.hexdigest() for part, digest in sorted(digests.items())}
+
+
+def rebuild_members(checkout: Path, out: Path, members: list[str]) -> None:
+    """Replace the wheels of these workspace packages in OUT by fresh builds (the rest of OUT is up to date)."""
+    staging = out.with_name(f"{out.name}.members.{os.getpid()}")
+    try:
+        argv = ["uv", "build", "--wheel", "--quiet", "--out-dir", str(staging)]
+        for member in members:
+            proc = subprocess.run([*argv, member], cwd=checkout, env=machine_env(), capture_output=True, text=True)
+            if proc.returncode != 0:
+                tail = "\n".join((proc.stdout + proc.stderr).strip().splitlines()[-10:])
+                raise BuildError(f"building the wheel of {member} failed (uv build, exit {proc.returncode}):\n{tail}")
+        for wheel in staging.glob("*.whl"):
+            for stale in out.glob(f"{wheel.name.split('-')[0]}-*.whl"):
+                stale.unlink()
+            wheel.rename(out / wheel.name)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
 
 
 def wheelhouse(checkout: Path, out: Path, python_version: str) -> str:
@@ -105,8 +135,19 @@ def wheelhouse(checkout: Path, out: Path, python_version: str) -> str:
 def _wheelhouse(checkout: Path, out: Path, python_version: str) -> str:
     stamp = out.with_name(out.name + ".source")
     wanted = fingerprint(checkout, python_version)
-    if (out / "requirements.txt").is_file() and stamp.is_file() and stamp.read_text().strip() == wanted:
+    try:
+        had = json.loads(stamp.read_text()) if (out / "requirements.txt").is_file() else {}
+    except (OSError, ValueError):
+        had = {}
+    if had == wanted:
         return "up to date"
+    changed = [part for part in wanted if had.get(part) != wanted[part]]
+    if had.get("") == wanted[""] and set(had) == set(wanted) and shutil.which("uv", path=machine_env()["PATH"]):
+        # only packages' own files changed: only their wheels are rebuilt
+        stamp.unlink()
+        rebuild_members(checkout, out, changed)
+        stamp.write_text(json.dumps(wanted) + "\n")
+        return f"rebuilt {', '.join(changed)}"
     new, old = out.with_name(f"{out.name}.new.{os.getpid()}"), out.with_name(f"{out.name}.old.{os.getpid()}")
     try:
         argv = [str(checkout / "scripts" / "wheelhouse"), str(new), python_version]
@@ -118,7 +159,7 @@ def _wheelhouse(checkout: Path, out: Path, python_version: str) -> str:
         if out.exists():
             out.rename(old)
         new.rename(out)
-        stamp.write_text(wanted + "\n")
+        stamp.write_text(json.dumps(wanted) + "\n")
     finally:
         shutil.rmtree(new, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
@@ -138,20 +179,31 @@ def release_info(checkout: Path, now: datetime) -> tuple[str, dict[str, str]]:
     return f"{now:%Y%m%dT%H%M%S}-{sha[:7] or 'nogit'}", info
 
 
-def pack(wheels: Path, tarball: Path, info: dict[str, str]) -> None:
-    """wheels/* plus RELEASE and SHA256SUMS under wheelhouse/ in one tarball; the wheelhouse itself is untouched."""
+def read_sums(text: str) -> dict[str, str]:
+    """SHA256SUMS lines (`digest  name`) as name -> digest."""
+    pairs = (line.partition("  ") for line in text.splitlines())
+    return {name.strip(): digest.strip() for digest, _, name in pairs if name.strip()}
+
+
+def pack(wheels: Path, tarball: Path, info: dict[str, str], host_has: dict[str, str] | None = None) -> int:
+    """wheels/* plus RELEASE and SHA256SUMS under wheelhouse/ in one tarball; the wheelhouse itself is untouched.
+    host_has (name -> sha256, the host's current SHA256SUMS): those files are left out, SHA256SUMS still lists them
+    (stacklab-release install takes them from the current release). Returns how many were left out."""
     files = sorted(p for p in wheels.iterdir() if p.is_file())
-    sums = "".join(f"{hashlib.sha256(p.read_bytes()).hexdigest()}  {p.name}\n" for p in files)
+    digests = {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in files}
+    sums = "".join(f"{digests[p.name]}  {p.name}\n" for p in files)
     release = "".join(f"{key}={value}\n" for key, value in sorted(info.items()))
+    shipped = [p for p in files if not p.name.endswith(".whl") or (host_has or {}).get(p.name) != digests[p.name]]
     tmp = tarball.with_name(f".{tarball.name}.{os.getpid()}")
     with tarfile.open(tmp, "w:gz", compresslevel=1) as tar:  # wheels are compressed already
-        for path in files:
+        for path in shipped:
             tar.add(path, arcname=f"wheelhouse/{path.name}")
         for name, text in (("RELEASE", release), ("SHA256SUMS", sums)):
             member = tarfile.TarInfo(f"wheelhouse/{name}")
             member.size, member.mode = len(text.encode()), 0o644
             tar.addfile(member, io.BytesIO(text.encode()))
     tmp.replace(tarball)
+    return len(files) - len(shipped)
 
 
 def build_release(
@@ -161,9 +213,11 @@ def build_release(
     arch: str | None = None,
     wheels: Path | None = None,
     prebuilt: bool = False,
+    host_has: dict[str, str] | None = None,
 ) -> Release:
     """The release of this checkout for a server with that Python and architecture, as OUT_DIR/NAME.tar.gz.
-    prebuilt: use the wheelhouse as it is (the caller built it, e.g. once for several parallel provisionings)."""
+    prebuilt: use the wheelhouse as it is (the caller built it, e.g. once for several parallel provisionings).
+    host_has: the wheels the host's current release holds (see pack): the tarball carries only the others."""
     if arch and arch != os.uname().machine:
         raise BuildError(f"the host is {arch}, this machine {os.uname().machine}: wheels are built for this one")
     wheels = wheels or checkout / "build" / f"wheelhouse-py{python_version}"
@@ -176,8 +230,8 @@ def build_release(
     name, info = release_info(checkout, datetime.now(UTC))
     out_dir.mkdir(parents=True, exist_ok=True)
     tarball = out_dir / f"{name}.tar.gz"
-    pack(wheels, tarball, info)
-    return Release(name, tarball, state)
+    left_out = pack(wheels, tarball, info, host_has)
+    return Release(name, tarball, state, left_out)
 
 
 def build_tool(checkout: Path, out: Path, package: str = "stacklab_release") -> Path:

@@ -4,8 +4,8 @@ Shared by Ansible (installs the first release) and `fab deploy` (ships the later
 /usr/local/sbin/stacklab-release, a zipapp of this package (stacklab_release.build). Layout (docs/server-layout.md):
 
     $STACKLAB_ROOT (default /srv/stacklab)
-      releases/<name>/   wheelhouse/, venvs/<app>/, static/django/, RELEASE (written last: a release without it
-                         is incomplete and never listed, activated or served)
+      releases/<name>/   wheelhouse/, venvs/<app>/, inputs/<app>, static/django/, RELEASE (written last: a release
+                         without it is incomplete and never listed, activated or served)
       current  -> releases/<name>    the release the units run (switched atomically)
       previous -> releases/<name>    the release `current` pointed at before the last switch
 
@@ -22,19 +22,29 @@ every mutating command holds $STACKLAB_ROOT/.lock):
                                    (pip --no-index, versions from requirements.txt), runs the per-app steps (Django
                                    collectstatic into static/django, with throwaway settings: it needs neither the
                                    secret key nor the database), then writes RELEASE. Does nothing if NAME is
-                                   already installed (idempotent).
+                                   already installed (idempotent). Only what changed is redone: a wheel SHA256SUMS
+                                   lists but SRC lacks is taken from the current release (fab uploads only the
+                                   wheels the host lacks); an app whose wheels all have the same contents as in the
+                                   current release (wheel_identity) gets that release's venv as hard links, and
+                                   Django's unchanged static files likewise; inputs/<app> records what each venv
+                                   was made from.
     check NAME                     Loads each app of NAME the way its unit would, without touching the running
                                    services: gunicorn units run `gunicorn --check-config` (imports the WSGI app),
                                    other units import their `-m` module; as the unit's User= with its environment.
-    migrate NAME                   Django migrations with NAME's code, as the django unit's user and environment.
+                                   Units whose app is unchanged from the current release are not checked again.
+    migrate NAME                   Django migrations with NAME's code, as the django unit's user and environment;
+                                   nothing when Django's wheels are those of the current release.
     activate NAME                  current -> NAME (atomic rename of a new symlink); previous -> the old current.
     rollback                       activate the previous release.
     reload                         gunicorn units (ExecReload, CanReload=yes): `systemctl reload` (HUP), then wait
-                                   until every worker is new; other units that run from current: `systemctl restart`.
+                                   until every worker is new; other units that run from current: `systemctl restart`
+                                   (their socket units keep listening meanwhile). Only units whose app changed since
+                                   they last started ($STACKLAB_ROOT/.served) are touched; the others keep running.
     units                          one line per unit that runs from current: unit, state, reload|restart.
     list                           complete releases, oldest first; `*` marks current, `-` previous.
     current | previous             the release name (exit 1 when there is none).
-    prune N                        delete all but the N newest releases (current and previous are always kept).
+    prune N                        delete all but the N newest releases (current and previous are always kept, and
+                                   those a running unit was started from).
     remove NAME                    delete a release that is not current (a rejected one); re-points previous.
     manage ARGS...                 Django's manage.py of the current release, as the django unit's user and
                                    environment (e.g. `manage createsuperuser`, `manage shell -c "..."`).
@@ -74,6 +84,7 @@ import sys
 import tarfile
 import tempfile
 import time
+import zipfile
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -81,9 +92,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$")
-# The interface fab relies on, raised when it changes (2: `install -` from stdin, release code never as root);
-# fab deploy refuses a host whose tool differs: Ansible (fab provision) installs the tool, fab never does.
-API = 2
+# The interface fab relies on, raised when it changes (2: `install -` from stdin, release code never as root;
+# 3: install takes the wheels SHA256SUMS lists but the upload lacks from the current release, and every step
+# redoes only what changed); fab deploy refuses a host whose tool differs: Ansible (fab provision) installs the
+# tool, fab never does.
+API = 3
 UNPRIVILEGED = "nobody"  # who runs a release's code when it is not a unit's (collectstatic, import checks)
 RELOAD_TIMEOUT = 90  # seconds for gunicorn to replace every worker (its graceful_timeout is 30 s by default)
 
@@ -210,8 +223,8 @@ def unpack(src: Path, dest: Path) -> Path:
         shutil.rmtree(staging, ignore_errors=True)
     else:
         raise Failure(f"{src}: not a wheelhouse directory or a .tar.gz")
-    if not any(wheelhouse.glob("*.whl")):
-        raise Failure(f"{src}: no wheels in it")
+    if not any(wheelhouse.glob("*.whl")) and not (wheelhouse / "SHA256SUMS").is_file():
+        raise Failure(f"{src}: no wheels in it")  # with SHA256SUMS, those it lists may all be the current release's
     return wheelhouse
 
 
@@ -313,6 +326,122 @@ def make_venv(python: str, app: str, dest: Path, pip: list[str], wheelhouse: Pat
     )  # fmt: skip
 
 
+# ---------------------------------------------------------------- reuse: only what changed is redone
+
+
+def wheel_identity(wheel: Path) -> str:
+    """What a wheel installs, independent of when it was built: the digest of its RECORD (every file's sha256).
+    A rebuilt but unchanged package keeps its identity although its zip (file times) differs."""
+    with zipfile.ZipFile(wheel) as archive:
+        record = next((n for n in archive.namelist() if n.endswith(".dist-info/RECORD")), None)
+        data = archive.read(record) if record else wheel.read_bytes()
+    lines = sorted(
+        line for line in data.decode(errors="replace").splitlines() if not line.split(",")[0].endswith("RECORD")
+    )
+    return hashlib.sha256("\n".join(lines).encode()).hexdigest()
+
+
+def dist_key(name: str, version: str) -> tuple[str, str]:
+    """A distribution as both a wheel's file name and an installed .dist-info name spell it (PEP 503/427)."""
+    return re.sub(r"[-_.]+", "_", name).lower(), version
+
+
+def app_inputs(dest: Path, app: str, wheelhouse: Path) -> str:
+    """`identity  wheel` lines, sorted, of every wheel installed in the app's venv: the venv is a function of them."""
+    by_key = {dist_key(*w.name.split("-")[:2]): w for w in wheelhouse.glob("*.whl")}
+    lines = []
+    for info in (dest / "venvs" / app / "lib").glob("python3*/site-packages/*.dist-info"):
+        wheel = by_key.get(dist_key(*info.name.removesuffix(".dist-info").split("-")[:2]))
+        if wheel is None:  # not from this wheelhouse: never reuse such a venv
+            return ""
+        lines.append(f"{wheel_identity(wheel)}  {wheel.name}")
+    return "".join(f"{line}\n" for line in sorted(lines))
+
+
+def inputs_of(release: Path | None, app: str) -> str:
+    """The inputs an app's venv was made from in a release ("" when unknown: an older tool made it, or no app)."""
+    path = release / "inputs" / app if release else None
+    return path.read_text() if path and path.is_file() else ""
+
+
+def requirements(wheel: Path) -> list[str]:
+    """A wheel's Requires-Dist lines (its METADATA)."""
+    with zipfile.ZipFile(wheel) as archive:
+        metadata = next((n for n in archive.namelist() if n.endswith(".dist-info/METADATA")), None)
+        text = archive.read(metadata).decode(errors="replace") if metadata else ""
+    return sorted(line for line in text.splitlines() if line.startswith("Requires-Dist:"))
+
+
+def changed_wheels(inputs: str, wheelhouse: Path, base: Path) -> list[Path] | None:
+    """The wheels of an app's venv whose contents changed while their name, version and requirements did not
+    (a code change): patching the base release's venv with them is enough. None when that is not so (a version or a
+    dependency changed, or nothing is known of the venv): the venv is made anew."""
+    if not inputs:
+        return None
+    changed = []
+    for line in inputs.splitlines():
+        identity, _, name = line.partition("  ")
+        wheel, before = wheelhouse / name, base / "wheelhouse" / name
+        if not wheel.is_file():
+            return None
+        if wheel_identity(wheel) != identity:
+            if not before.is_file() or requirements(before) != requirements(wheel):
+                return None
+            changed.append(wheel)
+    return changed
+
+
+def patch_venv(pip: list[str], app: str, dest: Path, wheels: list[Path]) -> None:
+    """Replace these wheels' files in a venv cloned from the base release (pip replaces files, never edits them)."""
+    run(
+        [*pip, "--python", str(dest / "venvs" / app / "bin" / "python"), "install", "--quiet",
+         "--disable-pip-version-check", "--no-index", "--no-deps", "--force-reinstall", *map(str, wheels)],
+        f"{app}: pip install of its changed wheels (offline)",
+    )  # fmt: skip
+
+
+def clone_tree(src: Path, dst: Path) -> None:
+    """dst as a copy of src made of hard links (no bytes copied): the releases never modify a file in place
+    (pip and Python replace files), so sharing them is safe. Symlinks are copied as links; a venv's files that name
+    its own path (bin/: the scripts' #! lines, activate; pyvenv.cfg) are rewritten to name dst, as files of their
+    own."""
+    old, new = str(src).encode(), str(dst).encode()
+    for folder, dirs, files in os.walk(src):
+        rel = Path(folder).relative_to(src)
+        here = dst / rel
+        here.mkdir(mode=0o755, parents=True, exist_ok=True)
+        may_name_src = rel.parts[:1] == ("bin",)
+        for name in list(dirs) + files:
+            path, target = Path(folder) / name, here / name
+            if path.is_symlink():
+                os.symlink(os.readlink(path), target)
+                if name in dirs:
+                    dirs.remove(name)
+            elif name in files:
+                data = path.read_bytes() if may_name_src or (rel == Path(".") and name == "pyvenv.cfg") else b""
+                if old in data:
+                    target.write_bytes(data.replace(old, new))
+                    shutil.copymode(path, target)
+                else:
+                    os.link(path, target)
+
+
+def fill_from(base: Path | None, wheelhouse: Path) -> int:
+    """Wheels that SHA256SUMS lists but the upload left out (fab sends only what the host lacks): hard links to the
+    base release's copies, which verify_sums then checks like the others. Returns how many were taken."""
+    sums = wheelhouse / "SHA256SUMS"
+    if base is None or not sums.is_file():
+        return 0
+    taken = 0
+    for line in sums.read_text().splitlines():
+        _digest, _, name = line.partition("  ")
+        name = name.strip()
+        if name and "/" not in name and not (wheelhouse / name).exists() and (base / "wheelhouse" / name).is_file():
+            os.link(base / "wheelhouse" / name, wheelhouse / name)
+            taken += 1
+    return taken
+
+
 @contextlib.contextmanager
 def source_path(site: Site, src: str):
     """SRC as a path; `-`: stdin spooled into a file only root can read (root opens no path the caller named)."""
@@ -338,8 +467,13 @@ def install(site: Site, src: str, name: str, apps: list[str] | None = None) -> N
         started = time.monotonic()
         dest.mkdir(mode=0o755)
         try:
+            base = site.releases / link_target(site.current) if link_target(site.current) else None
             wheelhouse = unpack(source, dest)
+            if taken := fill_from(base, wheelhouse):
+                log(f"{taken} unchanged wheel(s) taken from release {base.name}")
             verify_sums(wheelhouse)
+            if not any(wheelhouse.glob("*.whl")):
+                raise Failure(f"{src}: no wheels in it, nor in the current release")
             available = app_wheels(wheelhouse)
             stacks = read_release_file(wheelhouse / "RELEASE").get("STACKLAB_STACKS", "")
             if not apps and not stacks:
@@ -349,15 +483,32 @@ def install(site: Site, src: str, name: str, apps: list[str] | None = None) -> N
             if missing or not wanted:
                 raise Failure(f"no stacklab wheel for {', '.join(missing) or 'any app'} in {src}")
             pins = constraints(wheelhouse)
-            with tempfile.TemporaryDirectory(prefix="stacklab-pip-") as tmp:
-                pip = find_pip(site.python, Path(tmp))
-                with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-                    for job in [pool.submit(make_venv, site.python, a, dest, pip, wheelhouse, pins) for a in wanted]:
-                        job.result()
+            changes = {app: changed_wheels(inputs_of(base, app), wheelhouse, base) for app in wanted} if base else {}
+            reused = [app for app in wanted if changes.get(app) == []]
+            patched = {app: wheels for app, wheels in changes.items() if wheels}
+            fresh = [app for app in wanted if changes.get(app) is None]
+            for app in [*reused, *patched]:  # the base release's venv as hard links
+                clone_tree(base / "venvs" / app, dest / "venvs" / app)
+            if fresh or patched:
+                with tempfile.TemporaryDirectory(prefix="stacklab-pip-") as tmp:
+                    pip = find_pip(site.python, Path(tmp))
+                    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
+                        jobs = [pool.submit(make_venv, site.python, a, dest, pip, wheelhouse, pins) for a in fresh]
+                        jobs += [pool.submit(patch_venv, pip, a, dest, w) for a, w in patched.items()]
+                        for job in jobs:
+                            job.result()
+            (dest / "inputs").mkdir(mode=0o755)
             for app in wanted:
+                (dest / "inputs" / app).write_text(app_inputs(dest, app, wheelhouse))
                 copy_gunicorn_conf(dest, app)
-            if "django" in wanted:
+            if "django" in reused and (base / "static" / "django").is_dir():
+                clone_tree(base / "static" / "django", dest / "static" / "django")
+            elif "django" in wanted:
                 collectstatic(dest)
+            if reused:
+                log(f"reused the venvs of {', '.join(reused)} (no wheel of theirs changed)")
+            for app, wheels in patched.items():
+                log(f"{app}: the base venv with {', '.join(w.name for w in wheels)} replaced")
             write_release_file(dest, name, wheelhouse, wanted)
         except BaseException:
             shutil.rmtree(dest, ignore_errors=True)
@@ -491,6 +642,15 @@ def run_as_unit(unit, argv, what, extra_env=None, capture=True) -> str:
     return run([*cmd, "--", *argv], what, capture=capture)
 
 
+def unit_app(current: Path, argv: list[str]) -> str:
+    """The app whose venv a unit runs (current/venvs/<app>/...), "" when none."""
+    for arg in argv:
+        match = re.match(re.escape(f"{current}/venvs/") + r"([^/]+)/", arg)
+        if match:
+            return match.group(1)
+    return ""
+
+
 def runs_from(current: Path, argv: list[str]) -> bool:
     return any(arg.startswith(f"{current}/") for arg in argv)
 
@@ -512,7 +672,12 @@ def check(site: Site, name: str) -> None:
             argv = [str(venv / "bin" / "python"), "-c", f"import stacklab_{venv.name}"]
             run(argv, f"{venv.name}: import", cwd="/", **unprivileged())
         return
+    now = site.releases / link_target(site.current) if link_target(site.current) else None
     for unit in units:
+        app = unit_app(site.current, exec_argv(unit_properties(unit)))
+        if inputs_of(now, app) and inputs_of(now, app) == inputs_of(dest, app):
+            log(f"{unit}: unchanged in release {name} (the same wheels as the running one)")
+            continue
         argv = in_release(site.current, exec_argv(unit_properties(unit)), dest)
         if "gunicorn" in argv:
             probe = [*argv, "--check-config"]  # gunicorn loads the WSGI app and exits 0, or 1 with the traceback
@@ -530,6 +695,10 @@ def migrate(site: Site, name: str) -> None:
     manage = dest / "venvs" / "django" / "bin" / "stacklab-django-manage"
     if not manage.exists():
         log(f"release {name} has no Django app: no migrations")
+        return
+    now = site.releases / link_target(site.current) if link_target(site.current) else None
+    if now != dest and inputs_of(now, "django") and inputs_of(now, "django") == inputs_of(dest, "django"):
+        log(f"migrations: nothing to apply (Django's wheels are those of the running release {now.name})")
         return
     with locked(site):
         argv = [str(manage), "migrate", "--noinput"]
@@ -556,10 +725,48 @@ def children(pid: int) -> set[int]:
     return found
 
 
+def served_file(site: Site) -> Path:
+    """unit -> `DIGEST RELEASE`: the inputs digest of the code it last (re)started with, and the release it started
+    from, as `reload` left it. A unit may hold paths inside that release (e.g. a resolved document root): prune
+    keeps it while a unit was started from it."""
+    return site.root / ".served"
+
+
+def serving_releases(site: Site) -> set[str]:
+    """The releases the running units were started from (see served_file)."""
+    return {value.split()[-1] for value in read_release_file(served_file(site)).values() if len(value.split()) == 2}
+
+
 def reload(site: Site) -> None:
+    """Reload or restart the units whose app changed since they last started (by `reload`); the others keep
+    running, their files being the same (a reused venv) though the release's folder changed."""
     units = release_units(site)
     if not units:
         raise Failure("no unit runs from current: nothing to reload (is the host provisioned?)")
+    current = site.releases / (link_target(site.current) or "")
+    served = read_release_file(served_file(site))
+    wanted = {}
+    for unit in units:
+        inputs = inputs_of(current, unit_app(site.current, exec_argv(unit_properties(unit))))
+        wanted[unit] = hashlib.sha256(inputs.encode()).hexdigest() if inputs else ""
+    same = [
+        u
+        for u in units
+        if wanted[u]
+        and served.get(u, "").split()[:1] == [wanted[u]]
+        and unit_properties(u).get("ActiveState") == ["active"]
+    ]
+    if same:
+        log(f"unchanged, left running: {', '.join(same)}")
+    units = [u for u in units if u not in same]
+    _reload(units)
+    served |= {u: f"{wanted[u]} {current.name}" for u in units if wanted[u]}
+    tmp = served_file(site).with_suffix(".tmp")
+    tmp.write_text("".join(f"{unit}={digest}\n" for unit, digest in sorted(served.items())))
+    os.replace(tmp, served_file(site))
+
+
+def _reload(units: list[str]) -> None:
     reloadable = [u for u in units if unit_properties(u).get("CanReload") == ["yes"]]
     for unit in reloadable:  # gapless first: the gunicorn master keeps its socket
         props = unit_properties(unit)
@@ -642,7 +849,7 @@ def prune(site: Site, keep: int) -> None:
         raise Failure("prune keeps at least 1 release")
     with locked(site):
         names = releases(site)
-        kept = set(names[-keep:]) | {link_target(site.current), link_target(site.previous)}
+        kept = set(names[-keep:]) | {link_target(site.current), link_target(site.previous)} | serving_releases(site)
         for name in names:
             if name not in kept:
                 shutil.rmtree(site.releases / name)

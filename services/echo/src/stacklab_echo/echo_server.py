@@ -5,6 +5,8 @@ stall the others (the course's server blocked in recv for everyone). Handlers ar
 the connection that has waited longest without sending a byte is evicted to make room, so a flood of silent
 connections costs the flooder its oldest connections, not everyone else their answer. After its reply a
 handler lingers for at most LINGER_SECONDS in all, however slowly the client keeps trickling bytes.
+On SIGTERM (a deploy's restart) it stops accepting and lets the exchanges under way finish (FINISH_SECONDS);
+with systemd's socket activation new clients wait in the socket's queue for the next server meanwhile.
 """
 
 import contextlib
@@ -30,6 +32,7 @@ RECV_SIZE = 1024  # the course's single recv: longer messages are truncated, by 
 MAX_HANDLERS = 512  # connections served at once; beyond this the oldest silent one is evicted
 DRAIN_LIMIT = 1 << 20  # bytes of unread input swallowed before closing, see _close_gently
 LINGER_SECONDS = 2.0  # total time to send the reply and swallow what follows it
+FINISH_SECONDS = 3.0  # on SIGTERM, how long the connections being served get to receive their answers
 
 
 class Handlers:
@@ -54,6 +57,14 @@ class Handlers:
                 oldest.shutdown(socket.SHUT_RDWR)
             # The evicted handler leaves its slot to the newcomer (see spoke): no waiting for it to finish.
         return True
+
+    def finish(self, seconds: float) -> int:
+        """Wait up to `seconds` for the connections being served to get their answers; return how many did not."""
+        deadline = time.monotonic() + seconds
+        taken = 0
+        while taken < self.limit and self.slots.acquire(timeout=max(0.0, deadline - time.monotonic())):
+            taken += 1
+        return self.limit - taken
 
     def waiting(self, conn: socket.socket, addr: tuple) -> None:
         with self.lock:
@@ -92,8 +103,10 @@ def main(argv: list[str] | None = None) -> int:
                 handlers.waiting(conn, peer(addr))
                 client = (conn, peer(addr), prefix, args.timeout, handlers)
                 threading.Thread(target=_serve, args=client, daemon=True).start()
-        except Shutdown:
+        except Shutdown:  # exchanges under way end first: a restart cuts no client's answer short
             log("echo_server shutting down")
+            if unfinished := handlers.finish(FINISH_SECONDS):
+                log(f"echo_server: {unfinished} client(s) still silent, closed")
     return 0
 
 

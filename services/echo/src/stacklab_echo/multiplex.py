@@ -8,18 +8,37 @@ half-close handling and the idle heartbeat. A server subclasses Multiplexer and 
 Bounded on purpose, so that no client can grow the server: at most `max_clients` connections (one more is told
 so in one line and closed), at most `max_output` unread bytes each, and a connection with no traffic either way
 for `idle_timeout` seconds is closed. Memory for buffers is then at most max_clients x max_output.
+
+Stopped by SIGTERM (a deploy restarts it), it accepts no more, serves what its clients already sent for
+STOP_GRACE_SECONDS, then every open connection gets what it is owed and `last_line`, then a clean close (FIN, never a
+reset). The listening socket may be systemd's (socket activation, stacklab_echo.runtime), which
+keeps it open across the restart: new clients wait in its queue meanwhile instead of being refused.
 """
 
 import argparse
 import contextlib
 import datetime
 import selectors
+import signal
 import socket
 import time
 from collections.abc import Callable
 
-from stacklab_echo.runtime import OUT_OF_FDS, Shutdown, env_number, handle_signals, listen, log, peer, raise_fd_limit
+from stacklab_echo.runtime import (
+    FAREWELL_SECONDS,
+    OUT_OF_FDS,
+    SHUTTING_DOWN,
+    Shutdown,
+    env_number,
+    handle_signals,
+    listen,
+    log,
+    peer,
+    raise_fd_limit,
+)
 
+WAKE = object()  # the selector's data for the socket a signal writes to
+STOP_GRACE_SECONDS = 0.5  # after SIGTERM, what clients already sent is still served this long, then the last line
 SPARE_FDS = 16  # descriptors besides the clients': stdio, the listener, the selector, a refused client
 
 
@@ -38,6 +57,7 @@ class Multiplexer:
     """The loop and the connection bookkeeping; subclasses fill in the hooks below."""
 
     recv_size = 65536
+    last_line = SHUTTING_DOWN  # what every client still connected reads last when the server stops
 
     def __init__(self, listener: socket.socket, limits: argparse.Namespace):
         self.listener = listener
@@ -48,6 +68,8 @@ class Multiplexer:
         self.connections: dict[Connection, None] = {}  # insertion-ordered set of the open connections
         self.last_active: dict[Connection, float] = {}  # least recently active first: the next to time out
         self.accepting = False
+        self._wake: tuple[socket.socket, socket.socket] | None = None  # the signal handler's socket pair, once run
+        self.stopping = False  # a signal came: accept no more
 
     # Hooks.
     def connection(self, sock: socket.socket, addr: tuple) -> Connection:
@@ -73,10 +95,19 @@ class Multiplexer:
     def run(self, heartbeat: float) -> None:
         self.listener.setblocking(False)
         self._accept_again()
+        stop = self._stop_between_rounds()
         quiet_since = time.monotonic()
         try:
+            stop_at = 0.0  # once stopping: input already on its way is still served until then
             while True:
-                wake = quiet_since + heartbeat
+                if stop and not stop_at:  # stop accepting: new clients wait in the (systemd's) queue
+                    stop_at, self.stopping = time.monotonic() + STOP_GRACE_SECONDS, True
+                    if self.accepting:
+                        self.selector.unregister(self.listener)
+                        self.accepting = False
+                if stop_at and time.monotonic() >= stop_at:
+                    raise Shutdown(stop[0])
+                wake = stop_at or quiet_since + heartbeat
                 if self.last_active:
                     wake = min(wake, next(iter(self.last_active.values())) + self.idle_timeout)
                 events = self.selector.select(timeout=max(0.0, wake - time.monotonic()))
@@ -91,6 +122,10 @@ class Multiplexer:
                     if key.data is None:
                         self._accept()
                         continue
+                    if key.data is WAKE:  # a signal: handled at the top of the next round
+                        with contextlib.suppress(OSError):
+                            key.fileobj.recv(64)
+                        continue
                     conn = key.data
                     if conn.sock is None:  # closed earlier in this round, e.g. dropped by a broadcast
                         continue
@@ -100,10 +135,53 @@ class Multiplexer:
                         self.flush(conn)
                 self.round_done()
         finally:  # also reached from a signal in the middle of close(): sock may already be None
-            for conn in self.connections:
-                if conn.sock is not None:
-                    conn.sock.close()
             self.selector.close()
+            self._farewell([conn for conn in self.connections if conn.sock is not None])
+
+    def _stop_between_rounds(self) -> list[str]:
+        """SIGTERM/SIGINT stop the loop between two rounds, never inside one: an exception raised between a send
+        and the bookkeeping after it would make the last words repeat what the client already got. The list the
+        handler fills names the signal; a byte on a socket pair wakes the select."""
+        stop: list[str] = []
+        wake_r, wake_w = socket.socketpair()
+        wake_r.setblocking(False)
+        wake_w.setblocking(False)
+
+        def handler(signum, frame):
+            stop.append(signal.Signals(signum).name)
+            with contextlib.suppress(OSError):
+                wake_w.send(b"x")
+
+        self._wake = (wake_r, wake_w)
+        self.selector.register(wake_r, selectors.EVENT_READ, WAKE)
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, handler)
+        return stop
+
+    def _farewell(self, conns: list[Connection]) -> None:
+        """Every open connection gets what it is owed and the last line, then FIN; each is closed once its client
+        closed too (or after FAREWELL_SECONDS in all), so that no client is reset by unread input on close."""
+        deadline = time.monotonic() + FAREWELL_SECONDS
+        with selectors.DefaultSelector() as selector:
+            for conn in conns:
+                conn.out += self.last_line
+                selector.register(conn.sock, selectors.EVENT_READ | selectors.EVENT_WRITE, conn)
+            while selector.get_map() and (left := deadline - time.monotonic()) > 0:
+                for key, mask in selector.select(left):
+                    conn = key.data
+                    try:
+                        if mask & selectors.EVENT_WRITE:
+                            del conn.out[: conn.sock.send(conn.out)]
+                            if not conn.out:
+                                conn.sock.shutdown(socket.SHUT_WR)
+                                selector.modify(conn.sock, selectors.EVENT_READ, conn)
+                        if mask & selectors.EVENT_READ and not conn.sock.recv(65536):
+                            raise ConnectionError("closed")
+                    except OSError:  # it closed (the normal end), or reset or left: done with it
+                        selector.unregister(conn.sock)
+                        conn.sock.close()
+            for key in list(selector.get_map().values()):
+                key.fileobj.close()
 
     def flush(self, conn: Connection) -> None:
         """Send what the kernel takes now; drop a client owing more than max_output; close when all is done."""
@@ -183,7 +261,7 @@ class Multiplexer:
             self.close(conn, f" (idle for {self.idle_timeout:g} s)")
 
     def _accept_again(self) -> None:
-        if not self.accepting:
+        if not self.accepting and not self.stopping:
             self.selector.register(self.listener, selectors.EVENT_READ, None)
             self.accepting = True
 

@@ -6,12 +6,27 @@ That is the course's lesson (week 3 `lab_recho.txt`), kept as the contrast with 
 
 Modern fixes: replies go out with sendall; a reset, binary data or a huge input only ends that client's turn; an
 idle client loses its turn after RECHO_IDLE_TIMEOUT seconds (default 300), so nobody holds the server forever.
+Stopped (SIGTERM, e.g. a deploy's restart), it tells the client in its turn so in a last line and closes cleanly;
+clients still queued stay in the listening socket's queue when systemd holds it (socket activation).
 """
 
 import socket
 
-from stacklab_echo.runtime import Acceptor, Shutdown, env_number, handle_signals, listen, log, parse, parser, peer
+from stacklab_echo.runtime import (
+    SHUTTING_DOWN,
+    Acceptor,
+    Shutdown,
+    env_number,
+    farewell,
+    handle_signals,
+    listen,
+    log,
+    parse,
+    parser,
+    peer,
+)
 
+STOP_GRACE_SECONDS = 0.5  # after SIGTERM, the client in its turn is still echoed until silent this long
 RECV_SIZE = 1024  # the course's bufsize: a long message is echoed chunk by chunk, each chunk with its own prefix
 
 
@@ -35,8 +50,14 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 conn, addr = accepted
                 with conn:
-                    log(f"accepted connection from {peer(addr)!r}")
-                    reason = _echo_until_closed(conn, prefix, args.idle_timeout)
+                    try:
+                        log(f"accepted connection from {peer(addr)!r}")
+                        reason = _echo_until_closed(conn, prefix, args.idle_timeout)
+                    except Shutdown:  # what the client in its turn still sends is echoed; then it is told, not reset
+                        _echo_until_closed(conn, prefix, STOP_GRACE_SECONDS)
+                        farewell(conn, SHUTTING_DOWN)
+                        log(f"closed connection from {peer(addr)!r} (server shutting down)")
+                        raise
                     log(f"closed connection from {peer(addr)!r}{reason}")
         except Shutdown:
             log("recho_server shutting down")

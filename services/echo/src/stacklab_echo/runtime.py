@@ -1,5 +1,6 @@
-"""What every server shares, the echo servers and stacklab_chat's: settings from flags and env, the listening socket,
-logging, signal shutdown, the open-file limit."""
+"""What every server shares, the echo servers and stacklab_chat's: settings from flags and env, the listening socket
+(inherited from systemd when it is socket-activated), logging, signal shutdown, the last words to a client, the
+open-file limit."""
 
 import argparse
 import errno
@@ -14,6 +15,10 @@ DEFAULT_PREFIX = "uw-student"
 LOG_PREVIEW = 200  # characters of client data shown per log line; a 1 MB message must not become a 1 MB log line
 OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
 ACCEPT_BACKOFF = 0.1  # seconds between accept attempts while out of file descriptors
+FIRST_INHERITED_FD = 3  # sd_listen_fds(3): systemd passes the sockets from fd 3 on
+FAREWELL_SECONDS = 2.0  # how long a closing server waits for a client to read its last line and close
+# The last line a server sends to the clients it still has when it stops (a deploy restarts it).
+SHUTTING_DOWN = b"server shutting down (restart or stop): this connection closes now, reconnect in a moment\n"
 
 
 class Shutdown(BaseException):  # like KeyboardInterrupt: no `except Exception` swallows it
@@ -80,18 +85,51 @@ def parse(p: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namesp
     return args
 
 
+def inherited_listener() -> socket.socket | None:
+    """The listening socket systemd passed us (socket activation: LISTEN_PID is our pid, LISTEN_FDS >= 1), else None.
+
+    systemd keeps that socket open while the service restarts, so a client connecting during a deploy waits in its
+    queue instead of being refused. The variables are removed so that no child takes the socket for its own.
+    """
+    pid, count = os.environ.pop("LISTEN_PID", ""), os.environ.pop("LISTEN_FDS", "0")
+    os.environ.pop("LISTEN_FDNAMES", None)
+    if pid != str(os.getpid()) or not count.isdigit() or int(count) < 1:
+        return None
+    return socket.socket(fileno=FIRST_INHERITED_FD)  # family and type are read from the descriptor
+
+
 def listen(name: str, host: str, port: int) -> socket.socket:
-    """A listening TCP socket with SO_REUSEADDR (restarts do not wait for TIME_WAIT).
+    """The socket systemd passed (see inherited_listener; host and port are then the socket unit's), or a new
+    listening TCP socket with SO_REUSEADDR (compose, a shell: restarts do not wait for TIME_WAIT).
 
     The backlog is the system maximum rather than the course's 5: recho's waiting clients and bursts of
     connects to the select and chat servers queue in the kernel instead of being dropped.
     """
+    if (inherited := inherited_listener()) is not None:
+        return inherited
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     try:
         return socket.create_server((host, port), family=family, backlog=socket.SOMAXCONN)
     except OSError as exc:  # port taken, bad address: one clear line, not a traceback
         print(f"{name} cannot listen on {host} port {port}: {exc.strerror or exc}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
+
+
+def farewell(conn: socket.socket, line: bytes) -> None:
+    """Close a blocking connection the way a stopping server should: a last line that says so, FIN, then read
+    what the client still sends until it closes (at most FAREWELL_SECONDS), so that closing never resets it
+    (a close with unread input sends RST, which can destroy the last line before the client reads it)."""
+    deadline = time.monotonic() + FAREWELL_SECONDS
+    try:
+        conn.settimeout(FAREWELL_SECONDS)
+        conn.sendall(line)
+        conn.shutdown(socket.SHUT_WR)
+        while (left := deadline - time.monotonic()) > 0:
+            conn.settimeout(left)
+            if not conn.recv(65536):
+                return
+    except OSError:  # gone, reset or too slow: nothing more to tell it
+        return
 
 
 class Acceptor:

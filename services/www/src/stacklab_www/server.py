@@ -7,7 +7,10 @@ One request per connection (HTTP/1.0 style, `Connection: close`), as in the cour
   slowest: it has had the most time) is dropped to make room;
 - complete requests go to a pool of `--max-clients` worker threads that answer them, so one slow response
   cannot block the others; a bad request gets an error status instead of killing the server;
-- SIGTERM and SIGINT stop it cleanly (exit 0); stdin is never read, so it runs detached under Docker or systemd.
+- SIGTERM and SIGINT stop it cleanly (exit 0): it stops accepting, answers the requests it has begun to read and
+  those in flight (STOP_GRACE_SECONDS), then exits; stdin is never read, so it runs detached under Docker or systemd;
+- under systemd it takes the listening socket from a socket unit (inherited_listener): the socket outlives a
+  restart, so a client that connects during a deploy waits in its queue instead of being refused.
 """
 
 import argparse
@@ -98,6 +101,17 @@ class Reading:
     data: bytearray = field(default_factory=bytearray)
 
 
+def inherited_listener() -> socket.socket | None:
+    """The listening socket systemd passed us (socket activation: LISTEN_PID is our pid, from fd 3), else None:
+    systemd keeps it open across a restart, so a request during a deploy waits instead of being refused.
+    (stacklab_echo.runtime has the same; this package depends on nothing.)"""
+    pid, count = os.environ.pop("LISTEN_PID", ""), os.environ.pop("LISTEN_FDS", "0")
+    os.environ.pop("LISTEN_FDNAMES", None)
+    if pid != str(os.getpid()) or not count.isdigit() or int(count) < 1:
+        return None
+    return socket.socket(fileno=3)  # family and type are read from the descriptor
+
+
 class HttpServer:
     def __init__(
         self,
@@ -122,7 +136,9 @@ class HttpServer:
     def serve_forever(self) -> int:
         family = socket.AF_INET6 if ":" in self.args.host else socket.AF_INET
         try:
-            listener = socket.create_server((self.args.host, self.args.port), family=family, backlog=socket.SOMAXCONN)
+            listener = inherited_listener() or socket.create_server(
+                (self.args.host, self.args.port), family=family, backlog=socket.SOMAXCONN
+            )
         except OSError as exc:  # port taken, bad address: one clear line, not a traceback
             where = f"{self.args.host} port {self.args.port}"
             print(f"{self.name} cannot listen on {where}: {exc.strerror or exc}", file=sys.stderr, flush=True)
@@ -138,10 +154,19 @@ class HttpServer:
             listener.setblocking(False)
             selector.register(listener, selectors.EVENT_READ)
             selector.register(self._wake_r, selectors.EVENT_READ)
-            while not self._stop_signal:
+            stop_by = 0.0  # once stopping: heads being read still get their answer, until this time
+            while not self._stop_signal or (self._reading and time.monotonic() < stop_by):
+                if self._stop_signal and not stop_by:  # new clients wait in the (systemd's) queue from now on
+                    selector.unregister(listener)
+                    selector.unregister(self._wake_r)  # it stays readable: it did its job
+                    stop_by = time.monotonic() + STOP_GRACE_SECONDS
                 timeout = None
                 if self._reading:
                     timeout = max(0.0, next(iter(self._reading.values())).deadline - time.monotonic())
+                if stop_by:
+                    timeout = max(
+                        0.0, min(timeout if timeout is not None else STOP_GRACE_SECONDS, stop_by - time.monotonic())
+                    )
                 for key, _ in selector.select(timeout):
                     if key.fileobj is listener:
                         self._accept(listener, selector)
