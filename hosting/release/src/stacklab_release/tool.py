@@ -168,6 +168,12 @@ def link_target(link: Path) -> str | None:
     return path.name if is_complete(path) else None
 
 
+def current_release(site: Site) -> Path | None:
+    """The folder of the release `current` points at, or None when there is none."""
+    name = link_target(site.current)
+    return site.releases / name if name else None
+
+
 def switch_link(link: Path, name: str) -> None:
     """Point link at releases/NAME atomically: a new symlink renamed over the old one (rename(2) is atomic)."""
     tmp = link.with_name(f".{link.name}.{os.getpid()}")
@@ -467,7 +473,7 @@ def install(site: Site, src: str, name: str, apps: list[str] | None = None) -> N
         started = time.monotonic()
         dest.mkdir(mode=0o755)
         try:
-            base = site.releases / link_target(site.current) if link_target(site.current) else None
+            base = current_release(site)
             wheelhouse = unpack(source, dest)
             if taken := fill_from(base, wheelhouse):
                 log(f"{taken} unchanged wheel(s) taken from release {base.name}")
@@ -672,13 +678,14 @@ def check(site: Site, name: str) -> None:
             argv = [str(venv / "bin" / "python"), "-c", f"import stacklab_{venv.name}"]
             run(argv, f"{venv.name}: import", cwd="/", **unprivileged())
         return
-    now = site.releases / link_target(site.current) if link_target(site.current) else None
+    now = current_release(site)
     for unit in units:
-        app = unit_app(site.current, exec_argv(unit_properties(unit)))
-        if inputs_of(now, app) and inputs_of(now, app) == inputs_of(dest, app):
+        running = exec_argv(unit_properties(unit))
+        app = unit_app(site.current, running)
+        if (inputs := inputs_of(now, app)) and inputs == inputs_of(dest, app):
             log(f"{unit}: unchanged in release {name} (the same wheels as the running one)")
             continue
-        argv = in_release(site.current, exec_argv(unit_properties(unit)), dest)
+        argv = in_release(site.current, running, dest)
         if "gunicorn" in argv:
             probe = [*argv, "--check-config"]  # gunicorn loads the WSGI app and exits 0, or 1 with the traceback
         elif "-m" in argv:
@@ -696,8 +703,8 @@ def migrate(site: Site, name: str) -> None:
     if not manage.exists():
         log(f"release {name} has no Django app: no migrations")
         return
-    now = site.releases / link_target(site.current) if link_target(site.current) else None
-    if now != dest and inputs_of(now, "django") and inputs_of(now, "django") == inputs_of(dest, "django"):
+    now = current_release(site)
+    if now != dest and (inputs := inputs_of(now, "django")) and inputs == inputs_of(dest, "django"):
         log(f"migrations: nothing to apply (Django's wheels are those of the running release {now.name})")
         return
     with locked(site):
@@ -745,17 +752,14 @@ def reload(site: Site) -> None:
         raise Failure("no unit runs from current: nothing to reload (is the host provisioned?)")
     current = site.releases / (link_target(site.current) or "")
     served = read_release_file(served_file(site))
-    wanted = {}
+    wanted, active = {}, set()
     for unit in units:
-        inputs = inputs_of(current, unit_app(site.current, exec_argv(unit_properties(unit))))
+        props = unit_properties(unit)
+        inputs = inputs_of(current, unit_app(site.current, exec_argv(props)))
         wanted[unit] = hashlib.sha256(inputs.encode()).hexdigest() if inputs else ""
-    same = [
-        u
-        for u in units
-        if wanted[u]
-        and served.get(u, "").split()[:1] == [wanted[u]]
-        and unit_properties(u).get("ActiveState") == ["active"]
-    ]
+        if props.get("ActiveState") == ["active"]:
+            active.add(unit)
+    same = [u for u in units if wanted[u] and served.get(u, "").split()[:1] == [wanted[u]] and u in active]
     if same:
         log(f"unchanged, left running: {', '.join(same)}")
     units = [u for u in units if u not in same]
