@@ -92,6 +92,16 @@ print("\n".join(v for k, v in read(f"{sys.argv[1]}/stack.env").items() if k.ends
 PY
 }
 
+# lab_port KEY: one value of the port plan, e.g. `lab_port LAB_PORT`
+lab_port() {
+  python3 - "$STACKLAB_ROOT" "$1" <<'PY'
+import sys
+sys.path.insert(0, f"{sys.argv[1]}/services/lab/src")
+from stacklab_lab.envfile import read
+print(read(f"{sys.argv[1]}/stack.env")[sys.argv[2]])
+PY
+}
+
 # Keep the lab's ports out of Linux's ephemeral range (32768-60999 holds the course's 50000-50004): otherwise a
 # client's source port, left in TIME-WAIT after a heavy loopback load, can block the server from binding it.
 # Adds to what is reserved already; needs root (sudo); warns and goes on where the sysctl is not writable.
