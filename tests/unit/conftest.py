@@ -82,6 +82,19 @@ def threads(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
 
 
+def threads_taking_stop_signals(pid: int) -> list[int]:
+    """The process's threads, other than its main one, that do not block SIGTERM and SIGINT. The kernel may hand a
+    process's signal to any thread not blocking it, and Python runs handlers only in the main thread: one taken
+    by a worker leaves the main thread blocked in accept or select, and the server running."""
+    stop_bits = (1 << (signal.SIGTERM - 1)) | (1 << (signal.SIGINT - 1))
+    taking = []
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        status = dict(line.split(":\t", 1) for line in (task / "status").read_text().splitlines() if ":\t" in line)
+        if int(task.name) != pid and int(status["SigBlk"], 16) & stop_bits != stop_bits:
+            taking.append(int(task.name))
+    return taking
+
+
 def children(pid: int) -> list[int]:
     """The pids of a process's live children (from each /proc/PID/stat's parent field)."""
     found = []

@@ -3,6 +3,7 @@
 open-file limit."""
 
 import argparse
+import contextlib
 import errno
 import os
 import resource
@@ -25,12 +26,27 @@ class Shutdown(BaseException):  # like KeyboardInterrupt: no `except Exception` 
     """Raised by the SIGTERM/SIGINT handler so that a blocking accept/recv/select returns at once."""
 
 
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+
+
 def handle_signals() -> None:
     def stop(signum, frame):
         raise Shutdown(signal.Signals(signum).name)
 
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
+    for signum in STOP_SIGNALS:
+        signal.signal(signum, stop)
+
+
+@contextlib.contextmanager
+def stop_signals_to_main_thread():
+    """Threads started inside block SIGTERM and SIGINT for life, so the kernel delivers them to the main thread.
+    Python runs handlers only in the main thread: a signal the kernel gave another thread would leave the main
+    thread blocked in accept, and the server running until systemd's SIGKILL."""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:  # a signal that came meanwhile is pending, and delivered here
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 def log(line: str) -> None:

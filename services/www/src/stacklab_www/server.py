@@ -14,6 +14,7 @@ One request per connection (HTTP/1.0 style, `Connection: close`), as in the cour
 """
 
 import argparse
+import contextlib
 import errno
 import os
 import queue
@@ -36,6 +37,7 @@ LINGER_BYTES = 16 * 1024 * 1024
 STOP_GRACE_SECONDS = 3.0
 OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
 ACCEPT_BACKOFF = 0.1  # seconds between accept attempts while out of file descriptors
+STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 _log_lock = threading.Lock()
 
@@ -101,6 +103,18 @@ class Reading:
     data: bytearray = field(default_factory=bytearray)
 
 
+@contextlib.contextmanager
+def stop_signals_to_main_thread():
+    """Threads started inside block SIGTERM and SIGINT for life, so the kernel delivers them to the main thread.
+    Python runs handlers only in the main thread: a signal the kernel gave a worker would leave the main thread
+    blocked in select, and the server running until systemd's SIGKILL. (stacklab_echo.runtime has the same.)"""
+    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:  # a signal that came meanwhile is pending, and delivered here
+        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
+
+
 def inherited_listener() -> socket.socket | None:
     """The listening socket systemd passed us (socket activation: LISTEN_PID is our pid, from fd 3), else None:
     systemd keeps it open across a restart, so a request during a deploy waits instead of being refused.
@@ -143,12 +157,13 @@ class HttpServer:
             where = f"{self.args.host} port {self.args.port}"
             print(f"{self.name} cannot listen on {where}: {exc.strerror or exc}", file=sys.stderr, flush=True)
             return 1
-        for sig in (signal.SIGTERM, signal.SIGINT):
+        for sig in STOP_SIGNALS:
             signal.signal(sig, self._on_signal)
-        for _ in range(self.args.max_clients):
-            worker = threading.Thread(target=self._work_loop, daemon=True)
-            worker.start()
-            self._workers.append(worker)
+        with stop_signals_to_main_thread():
+            for _ in range(self.args.max_clients):
+                worker = threading.Thread(target=self._work_loop, daemon=True)
+                worker.start()
+                self._workers.append(worker)
         log(f"{self.name} listening on port {self.args.port}")
         with listener, selectors.DefaultSelector() as selector:
             listener.setblocking(False)
