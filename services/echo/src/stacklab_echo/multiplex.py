@@ -28,6 +28,7 @@ from stacklab_echo.runtime import (
     FAREWELL_SECONDS,
     OUT_OF_FDS,
     SHUTTING_DOWN,
+    STOP_SIGNALS,
     Shutdown,
     env_number,
     handle_signals,
@@ -141,7 +142,9 @@ class Multiplexer:
     def _stop_between_rounds(self) -> list[str]:
         """SIGTERM/SIGINT stop the loop between two rounds, never inside one: an exception raised between a send
         and the bookkeeping after it would make the last words repeat what the client already got. The list the
-        handler fills names the signal; a byte on a socket pair wakes the select."""
+        handler fills names the signal. The interpreter writes a byte to a socket pair the moment the signal
+        arrives (set_wakeup_fd), which wakes the select even when the signal came just before it began to wait:
+        the Python handler alone would then run only after the select returned on its own."""
         stop: list[str] = []
         wake_r, wake_w = socket.socketpair()
         wake_r.setblocking(False)
@@ -149,13 +152,12 @@ class Multiplexer:
 
         def handler(signum, frame):
             stop.append(signal.Signals(signum).name)
-            with contextlib.suppress(OSError):
-                wake_w.send(b"x")
 
         self._wake = (wake_r, wake_w)
         self.selector.register(wake_r, selectors.EVENT_READ, WAKE)
-        for signum in (signal.SIGTERM, signal.SIGINT):
+        for signum in STOP_SIGNALS:
             signal.signal(signum, handler)
+        signal.set_wakeup_fd(wake_w.fileno(), warn_on_full_buffer=False)
         return stop
 
     def _farewell(self, conns: list[Connection]) -> None:

@@ -24,6 +24,7 @@ from stacklab_echo.runtime import (
     parse,
     parser,
     peer,
+    recv_within,
 )
 
 STOP_GRACE_SECONDS = 0.5  # after SIGTERM, the client in its turn is still echoed until silent this long
@@ -66,9 +67,9 @@ def main(argv: list[str] | None = None) -> int:
 
 def _echo_until_closed(conn: socket.socket, prefix: bytes, idle_timeout: float) -> str:
     """Echo every chunk until the peer closes; return why the turn ended, for the log ('' = normal close)."""
-    conn.settimeout(idle_timeout)
     try:
-        while data := conn.recv(RECV_SIZE):
+        while data := recv_within(conn, RECV_SIZE, idle_timeout):
+            conn.settimeout(idle_timeout)
             conn.sendall(prefix + data)
     except TimeoutError:
         return f" (idle for {idle_timeout:g} s)"

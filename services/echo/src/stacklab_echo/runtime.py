@@ -17,6 +17,7 @@ LOG_PREVIEW = 200  # characters of client data shown per log line; a 1 MB messag
 OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
 ACCEPT_BACKOFF = 0.1  # seconds between accept attempts while out of file descriptors
 FIRST_INHERITED_FD = 3  # sd_listen_fds(3): systemd passes the sockets from fd 3 on
+SIGNAL_CHECK_SECONDS = 0.5  # the longest a blocking accept or recv waits before the server looks for a stop signal
 FAREWELL_SECONDS = 2.0  # how long a closing server waits for a client to read its last line and close
 # The last line a server sends to the clients it still has when it stops (a deploy restarts it).
 SHUTTING_DOWN = b"server shutting down (restart or stop): this connection closes now, reconnect in a moment\n"
@@ -131,6 +132,20 @@ def listen(name: str, host: str, port: int) -> socket.socket:
         raise SystemExit(1) from None
 
 
+def recv_within(conn: socket.socket, size: int, timeout: float) -> bytes:
+    """conn.recv(size), or TimeoutError after `timeout` seconds without data; the wait is cut into slices of
+    SIGNAL_CHECK_SECONDS. A signal that arrives just before a blocking call begins waits with the call, since Python
+    runs its handler only between two steps of the program; a slice ends such a wait in time for a stop."""
+    deadline = time.monotonic() + timeout
+    while (left := deadline - time.monotonic()) > 0:
+        conn.settimeout(min(left, SIGNAL_CHECK_SECONDS))
+        try:
+            return conn.recv(size)
+        except TimeoutError:
+            continue
+    raise TimeoutError(f"nothing received within {timeout:g} s")
+
+
 def farewell(conn: socket.socket, line: bytes) -> None:
     """Close a blocking connection the way a stopping server should: a last line that says so, FIN, then read
     what the client still sends until it closes (at most FAREWELL_SECONDS), so that closing never resets it
@@ -149,7 +164,8 @@ def farewell(conn: socket.socket, line: bytes) -> None:
 
 
 class Acceptor:
-    """Blocking accept for the threaded and serial servers: None instead of an exception when it fails.
+    """Blocking accept for the threaded and serial servers: None instead of an exception when it fails, or after
+    SIGNAL_CHECK_SECONDS without a client (see recv_within: a stop signal must not wait for the next client).
 
     Out of file descriptors, the connection stays queued and the listener stays readable, so retrying at once
     would spin at full CPU and flood the log: wait ACCEPT_BACKOFF between tries and log the pause once.
@@ -157,11 +173,14 @@ class Acceptor:
 
     def __init__(self, listener: socket.socket):
         self.listener = listener
+        self.listener.settimeout(SIGNAL_CHECK_SECONDS)  # accepted sockets are still blocking (no default timeout)
         self.paused = False
 
     def __call__(self) -> tuple[socket.socket, tuple] | None:
         try:
             conn, addr = self.listener.accept()
+        except TimeoutError:
+            return None
         except OSError as exc:
             if exc.errno not in OUT_OF_FDS:  # e.g. the client reset before accept: skip it
                 log(f"accept failed: {exc.strerror or exc}")

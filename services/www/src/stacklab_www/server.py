@@ -144,6 +144,7 @@ class HttpServer:
         self._work: queue.SimpleQueue = queue.SimpleQueue()  # (conn, addr, head or HttpError), None to stop
         self._workers: list[threading.Thread] = []
         self._wake_r, self._wake_w = socket.socketpair()
+        self._wake_w.setblocking(False)  # set_wakeup_fd's condition: a signal must never block on it
         self._stop_signal = ""
         self._accept_paused = False
 
@@ -159,6 +160,9 @@ class HttpServer:
             return 1
         for sig in STOP_SIGNALS:
             signal.signal(sig, self._on_signal)
+        # The interpreter writes a byte to _wake_w the moment a signal arrives: it wakes the select even when the
+        # signal came just before the select began to wait (the Python handler alone would run only after it).
+        signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
         with stop_signals_to_main_thread():
             for _ in range(self.args.max_clients):
                 worker = threading.Thread(target=self._work_loop, daemon=True)
@@ -199,8 +203,7 @@ class HttpServer:
         return 0
 
     def _on_signal(self, signum: int, _frame: object) -> None:
-        self._stop_signal = signal.Signals(signum).name
-        self._wake_w.send(b"x")  # wakes the selector at once
+        self._stop_signal = signal.Signals(signum).name  # the wakeup byte already woke the selector
 
     def _accept(self, listener: socket.socket, selector: selectors.BaseSelector) -> None:
         while True:  # every pending connection: bursts of connects are the normal case
