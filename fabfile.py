@@ -29,7 +29,6 @@ import json
 import os
 import shlex
 import socket
-import ssl
 import subprocess
 import sys
 import tempfile
@@ -45,7 +44,7 @@ import paramiko
 from fabric import Connection, task
 from invoke.exceptions import Exit, UnexpectedExit
 from stacklab_release.build import BuildError, build_release, machine_env, read_sums
-from stacklab_release.gate import describe, service_rows, wait_until_healthy
+from stacklab_release.gate import check_https, describe, service_rows, wait_until_healthy
 from stacklab_release.tool import API as TOOL_API
 
 REPO = Path(__file__).resolve().parent
@@ -177,28 +176,14 @@ def health(c: Connection, target: str, names=None, timeout: float = 3.0) -> list
 
 
 def https_rows(target: str, lab_port: str, timeout: float) -> list[tuple[str, bool, str]]:
-    """TLS on (the lab index links https addresses, docs/https.md): each answers /healthz over a verified chain for
-    its name (STACKLAB_TLS_CA: a test CA's root instead of the system's). Reached at the target address."""
+    """TLS on (the lab index links https addresses, docs/https.md): each name's /healthz over a verified chain,
+    reached at the target address."""
     try:
         with urllib.request.urlopen(f"http://{target}:{lab_port}/status.json", timeout=timeout) as page:
             urls = [row["url"] for row in json.load(page)["services"] if (row["url"] or "").startswith("https://")]
     except (OSError, ValueError):
         return []  # the lab index's own check says why
-    rows = []
-    for url in urls:
-        name = urllib.parse.urlsplit(url).hostname
-        context = ssl.create_default_context(cafile=os.environ.get("STACKLAB_TLS_CA") or None)
-        try:
-            with (
-                socket.create_connection((target, 443), timeout) as raw,
-                context.wrap_socket(raw, server_hostname=name) as tls,
-            ):
-                tls.sendall(f"GET /healthz HTTP/1.1\r\nHost: {name}\r\nConnection: close\r\n\r\n".encode())
-                status = tls.recv(64).decode(errors="replace").split(" ")[1]
-                rows.append((f"https {name}", status == "200", f"HTTP {status} over {tls.version()}"))
-        except (OSError, IndexError) as exc:  # ssl.SSLError is an OSError: an invalid chain or name fails here
-            rows.append((f"https {name}", False, str(exc)))
-    return rows
+    return [check_https(target, urllib.parse.urlsplit(url).hostname, timeout) for url in urls]
 
 
 def gate(c: Connection, target: str, seconds: float = GATE_SECONDS) -> list[tuple[str, bool, str]]:

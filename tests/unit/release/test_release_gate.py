@@ -2,6 +2,8 @@
 an app whose /healthz answers 200 while its real page is broken must fail the gate."""
 
 import socket
+import ssl
+import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -34,6 +36,7 @@ class Apps(ThreadingHTTPServer):
     def __init__(self):
         super().__init__(("127.0.0.1", 0), Handler)
         self.broken: dict[str, tuple[int, str, int]] = {}
+        self.redirects: dict[str, str] = {}  # path -> Location of a 301 (an app's plain port with TLS on)
         self.lock = threading.Lock()
 
 
@@ -42,6 +45,12 @@ class Handler(BaseHTTPRequestHandler):
 
     def do_GET(self):
         url = urlsplit(self.path)
+        if url.path in self.server.redirects:
+            self.send_response(301)
+            self.send_header("Location", self.server.redirects[url.path] + (f"?{url.query}" if url.query else ""))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+            return
         with self.server.lock:
             status, body, times = self.server.broken.get(url.path, (0, "", 0))
             if times:
@@ -60,14 +69,39 @@ class Handler(BaseHTTPRequestHandler):
         pass
 
 
-@pytest.fixture
-def apps():
-    server = Apps()
+def _serve(server: Apps):
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     yield server
     server.shutdown()
     server.server_close()
+
+
+@pytest.fixture
+def apps():
+    yield from _serve(Apps())
+
+
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory) -> tuple[str, str]:
+    """A self-signed certificate for lab.test and *.lab.test (its own CA): (certificate file, key file)."""
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = str(folder / "cert.pem"), str(folder / "key.pem")
+    request = ["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
+    names = ["-subj", "/CN=lab.test", "-addext", "subjectAltName=DNS:lab.test,DNS:*.lab.test"]
+    subprocess.run([*request, "-keyout", key, "-out", cert, "-days", "2", *names], check=True, capture_output=True)
+    return cert, key
+
+
+@pytest.fixture
+def tls_apps(certificate, monkeypatch):
+    """The apps over TLS as *.lab.test on 127.0.0.1, and STACKLAB_TLS_CA naming their certificate."""
+    monkeypatch.setenv("STACKLAB_TLS_CA", certificate[0])
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(*certificate)
+    server = Apps()
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    yield from _serve(server)
 
 
 @pytest.fixture
@@ -137,3 +171,27 @@ def _closed_port() -> int:
     with socket.socket() as sock:  # a free port: nothing listens on it
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+def test_https_rows_check_the_chain_and_the_name(tls_apps, monkeypatch):
+    port = tls_apps.server_address[1]
+    name, ok, detail = gate.check_https("127.0.0.1", "flask.lab.test", port=port)
+    assert (name, ok) == ("https flask.lab.test", True) and detail.startswith("HTTP 200 over TLSv1."), detail
+    name, ok, detail = gate.check_https("127.0.0.1", "flask.example.org", port=port)
+    assert (name, ok) == ("https flask.example.org", False) and "match" in detail, detail  # not a name it holds
+    monkeypatch.delenv("STACKLAB_TLS_CA")  # the system's roots do not know this certificate
+    _name, ok, detail = gate.check_https("127.0.0.1", "flask.lab.test", port=port)
+    assert not ok and "certificate verify failed" in detail, detail
+
+
+def test_a_page_behind_an_https_redirect_is_fetched_over_https(apps, plan, tls_apps):
+    port = tls_apps.server_address[1]
+    apps.redirects["/detail/id3"] = f"https://flask.lab.test:{port}/detail/id3"
+    apps.redirects["/cgi-bin/echo_cgi.py"] = f"https://cgi.lab.test:{port}/cgi-bin/echo_cgi.py"
+    rows = {name: (ok, detail) for name, ok, detail in gate.check_pages("127.0.0.1", plan)}
+    assert all(ok for ok, _detail in rows.values()), rows
+    assert rows["flask-page"][1].startswith(f"GET https://flask.lab.test:{port}/detail/id3 200")
+    assert rows["cgi-page"][1].startswith(f"GET https://cgi.lab.test:{port}/cgi-bin/echo_cgi.py?message=gate-")
+    tls_apps.broken["/detail/id3"] = (500, "Internal Server Error", -1)  # the https side is what counts
+    [(_name, ok, detail)] = gate.check_pages("127.0.0.1", plan, ["flask-page"])
+    assert not ok and detail.endswith("status 500, expected 200"), detail

@@ -62,13 +62,10 @@ def check_page(host: str, plan: Mapping[str, str], name: str, timeout: float = 3
         response, body = _get(http.client.HTTPConnection(host, int(plan[page.port_key]), timeout=timeout), path)
         location = response.getheader("Location") or ""
         if response.status == 301 and location.startswith("https://"):
-            # TLS on (docs/https.md): the app's plain port sends browsers to its https name; fetch the page there,
-            # from the same host, the chain checked (STACKLAB_TLS_CA: a test CA's root instead of the system's).
+            # TLS on (docs/https.md): the app's plain port sends browsers to its https name; fetch the page there.
             url = urllib.parse.urlsplit(location)
-            tls = ssl.create_default_context(cafile=os.environ.get("STACKLAB_TLS_CA") or None)
-            https = http.client.HTTPSConnection(url.hostname, 443, timeout=timeout, context=tls)
-            https.sock = tls.wrap_socket(socket.create_connection((host, 443), timeout), server_hostname=url.hostname)
             path = location
+            https = https_connection(host, url.hostname or "", timeout, url.port or 443)
             response, body = _get(https, f"{url.path}?{url.query}" if url.query else url.path)
     except (OSError, http.client.HTTPException) as exc:
         reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else repr(exc)
@@ -78,6 +75,32 @@ def check_page(host: str, plan: Mapping[str, str], name: str, timeout: float = 3
     if want not in body:
         return name, False, f"GET {path}: {want!r} not in the page"
     return name, True, f"GET {path} 200, {want!r}"
+
+
+def https_connection(host: str, name: str, timeout: float = 3.0, port: int = 443) -> http.client.HTTPSConnection:
+    """A connection to NAME's https site at HOST (the server under test, wherever DNS points NAME), handshake
+    done: the chain is verified for NAME against the system's roots, or STACKLAB_TLS_CA (a test CA's root)."""
+    tls = ssl.create_default_context(cafile=os.environ.get("STACKLAB_TLS_CA") or None)
+    connection = http.client.HTTPSConnection(name, port, timeout=timeout, context=tls)
+    raw = socket.create_connection((host, port), timeout)
+    try:
+        connection.sock = tls.wrap_socket(raw, server_hostname=name)
+    except BaseException:
+        raw.close()
+        raise
+    return connection
+
+
+def check_https(host: str, name: str, timeout: float = 3.0, port: int = 443) -> Row:
+    """`https NAME`: its /healthz answers 200 at HOST over a verified chain (`fab status` rows with TLS on)."""
+    row = f"https {name}"
+    try:
+        connection = https_connection(host, name, timeout, port)
+        version = connection.sock.version()
+        response, _body = _get(connection, "/healthz")
+    except (OSError, http.client.HTTPException) as exc:  # ssl.SSLError is an OSError: a bad chain or name is here
+        return row, False, str(exc)
+    return row, response.status == 200, f"HTTP {response.status} over {version}"
 
 
 def check_pages(host: str, plan: Mapping[str, str], names: Iterable[str] | None = None, timeout=3.0) -> list[Row]:
