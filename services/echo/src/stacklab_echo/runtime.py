@@ -10,6 +10,7 @@ import resource
 import signal
 import socket
 import sys
+import threading
 import time
 
 DEFAULT_PREFIX = "uw-student"
@@ -50,8 +51,15 @@ def stop_signals_to_main_thread():
         signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
+_log_lock = threading.Lock()
+
+
 def log(line: str) -> None:
-    print(line, flush=True)
+    """One whole line to stdout, flushed (Docker and journald collect it). print() writes the text and its newline
+    separately: two handler threads of the one-shot server could run their lines together."""
+    with _log_lock:
+        sys.stdout.write(line + "\n")
+        sys.stdout.flush()
 
 
 def printable(data: bytes) -> str:
