@@ -16,8 +16,8 @@ build, depends_on, profiles or top-level name; limits under deploy.resources; po
 no IPVS, so no routing mesh and no service VIPs: every service is endpoint_mode dnsrr); a `deploy` section per
 service from the catalog (stacklab_lab.catalog): the apps behind nginx run 2 replicas and update start-first, the
 rest once and stop-first; PostgreSQL only on the node labelled stacklab.db=true. Each nginx front gets its site as
-a swarm config, rendered from its own template with dynamic_upstream=true (scripts/render-conf, the values its
-Dockerfile sets), so nginx follows the replicas.
+a swarm config, rendered from its own template with dynamic_upstream=true (scripts/render_conf.py, the values its
+image uses: services/<name>/conf/nginx-site.env), so nginx follows the replicas.
 
 Environment: STACKLAB_STACK (stack name, default stacklab); any stack.env port key publishes on that port instead
 (the containers keep stack.env's: a host-mode port maps published -> target); STACKLAB_REGISTRY (host:port): the
@@ -36,7 +36,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT / "services" / "lab" / "src"))
-from stacklab_lab import envfile  # noqa: E402 (the checkout's own package, as scripts/render-conf)
+from stacklab_lab import envfile  # noqa: E402 (the checkout's own package, as scripts/render_conf.py)
 from stacklab_lab.catalog import SERVICES as CATALOG  # noqa: E402
 
 BUILD = ROOT / "build" / "swarm"
@@ -124,27 +124,19 @@ def ports(service: dict, inside: dict[str, str], published: dict[str, str]) -> l
 
 
 def site(front: str, inside: dict[str, str]) -> tuple[Path, str]:
-    """The front's nginx site with dynamic_upstream=true, rendered from its template with the --set values and to
-    the path its Dockerfile uses: (file on the host, path in the container)."""
-    stack = FRONTS[front].stack
-    dockerfile = (ROOT / "services" / stack / "Dockerfile").read_text()
-    run = re.search(r"python /render-conf /conf/nginx-site\.conf\.j2 /site\.conf((?:.*\\\n)*.*)", dockerfile)
-    dest = re.search(r"COPY --from=site /site\.conf (\S+)", dockerfile)
-    if not run or not dest:
-        sys.exit(f"swarm: services/{stack}/Dockerfile: no render-conf of nginx-site.conf.j2 to copy")
-    sets = re.findall(r"--set (\S+)", run.group(1))
+    """The front's nginx site with dynamic_upstream=true, rendered from its template with the values its image
+    uses (services/<name>/conf/nginx-site.env) and to the path its Dockerfile copies it to: (file on the host,
+    path in the container)."""
+    conf = ROOT / "services" / FRONTS[front].stack / "conf"
+    dockerfile = conf.parent / "Dockerfile"
+    dest = re.search(r"^COPY --from=site /site\.conf (\S+)$", dockerfile.read_text(), re.M)
+    if not dest:
+        sys.exit(f"swarm: {dockerfile.relative_to(ROOT)}: no `COPY --from=site /site.conf` to replace")
     output = BUILD / f"{front}.conf"
     env = {k: v for k, v in os.environ.items() if k not in inside}  # the port nginx listens on is the container's
+    render = [sys.executable, str(ROOT / "scripts" / "render_conf.py"), str(conf / "nginx-site.conf.j2"), str(output)]
     subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "scripts" / "render-conf"),
-            str(ROOT / "services" / stack / "conf" / "nginx-site.conf.j2"),
-        ]
-        + [str(output)]
-        + [arg for item in [*sets, "dynamic_upstream=true"] for arg in ("--set", item)],
-        env=env,
-        check=True,
+        [*render, "--vars", str(conf / "nginx-site.env"), "--set", "dynamic_upstream=true"], env=env, check=True
     )
     return output, dest.group(1)
 

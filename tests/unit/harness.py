@@ -24,7 +24,7 @@ needs_nginx = pytest.mark.skipif(
 
 
 def render_template(path: Path, **variables) -> str:
-    """Render as Ansible's template module (and scripts/render-conf) do: an undefined variable is an error, the
+    """Render as Ansible's template module (and scripts/render_conf.py) do: an undefined variable is an error, the
     newline after a block tag is dropped, the file's last newline kept."""
     environment = jinja2.Environment(  # noqa: S701 (server configuration, not HTML)
         undefined=jinja2.StrictUndefined, trim_blocks=True, keep_trailing_newline=True

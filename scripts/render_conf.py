@@ -2,14 +2,14 @@
 """Render a service's front-server template (services/<name>/conf/*.j2) the way Ansible's template module does,
 for containers: the image builds run it, and on a host it shows what a container gets.
 
-    scripts/render-conf TEMPLATE OUTPUT [--env-file stack.env] [--set name=value ...]
-    uv run scripts/render-conf services/flask/conf/nginx-site.conf.j2 build/conf/flask-nginx.conf \
-        --set flask_upstream=flask:8000
+    scripts/render_conf.py TEMPLATE OUTPUT [--env-file stack.env] [--vars FILE] [--set name=value ...]
+    uv run scripts/render_conf.py services/flask/conf/nginx-site.conf.j2 - --vars services/flask/conf/nginx-site.env
 
 Variables: every stack.env key lower-cased (`flask_port`), a key set in the environment overriding the file's
-value (as compose does: build args carry the resolved port plan), then each --set. A variable the template uses
-without a `default` and nobody sets is an error, not an empty string. Needs jinja2 (the workspace's dev tools; in
-images, the python runtime's venv).
+value (as compose does: build args carry the resolved port plan), then the --vars file's (name=value lines: a
+front's values in its image, services/<name>/conf/nginx-site.env, which scripts/swarm.py reuses), then each
+--set. A variable the template uses without a `default` and nobody sets is an error, not an empty string. Needs
+jinja2 (the workspace's dev tools; in images, the python runtime's venv).
 """
 
 import argparse
@@ -29,7 +29,7 @@ def plan(env_file: Path) -> dict[str, str]:
     try:
         values = read(env_file)
     except ValueError as exc:
-        sys.exit(f"render-conf: {exc}")
+        sys.exit(f"render_conf: {exc}")
     return {key.lower(): os.environ.get(key) or value for key, value in values.items()}
 
 
@@ -38,10 +38,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("template", type=Path)
     parser.add_argument("output", type=Path, help="file to write, or - for stdout")
     parser.add_argument("--env-file", type=Path, default=Path(__file__).resolve().parent.parent / "stack.env")
+    parser.add_argument("--vars", type=Path, help="a file of per-target variables, one name=value per line")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a per-target variable")
     args = parser.parse_args(argv)
 
     variables = plan(args.env_file)
+    if args.vars:
+        try:
+            variables |= read(args.vars)
+        except (OSError, ValueError) as exc:
+            sys.exit(f"render_conf: {exc}")
     for item in args.set:
         name, sep, value = item.partition("=")
         if not sep or not name:
@@ -58,7 +64,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         text = environment.get_template(args.template.name).render(variables)
     except jinja2.TemplateError as exc:
-        sys.exit(f"render-conf: {args.template}: {exc}")
+        sys.exit(f"render_conf: {args.template}: {exc}")
     if str(args.output) == "-":
         sys.stdout.write(text)
     else:
