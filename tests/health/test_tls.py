@@ -23,7 +23,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 from stacklab_lab import catalog
-from web import TIMEOUT, hidden
+from web import TIMEOUT, django_login
 
 DOMAIN = os.environ.get("STACKLAB_TLS_DOMAIN", "")
 CA = os.environ.get("STACKLAB_TLS_CA", "")
@@ -157,24 +157,10 @@ def test_login_apps_plain_port_redirects_but_healthz_answers(target, service):
 def test_django_login_over_https_sets_secure_cookies(target):
     name = catalog.SERVICES["django"].https_name(DOMAIN)
     session, base = session_for(target, name)
-    form = session.get(f"{base}/accounts/login/?next=/books/", timeout=TIMEOUT)
-    assert form.status_code == 200
-    reply = session.post(
-        f"{base}/accounts/login/",
-        data={
-            "csrfmiddlewaretoken": hidden(form.text, "csrfmiddlewaretoken"),
-            "username": "jon",
-            "password": target.secret("django_demo_password_jon"),
-            "next": "/books/",
-        },
-        headers={"Referer": f"https://{name}/accounts/login/", "Origin": f"https://{name}"},
-        allow_redirects=False,
-        timeout=TIMEOUT,
-    )
-    assert reply.status_code == 302, reply.text[:300]
+    django_login(base, "jon", target.secret("django_demo_password_jon"), session, origin=f"https://{name}")
     cookies = {cookie.name: cookie for cookie in session.cookies}
     assert cookies["sessionid"].secure and cookies["csrftoken"].secure
-    assert "httponly" in reply.headers["Set-Cookie"].lower()
+    assert cookies["sessionid"].has_nonstandard_attr("HttpOnly")
     books = session.get(f"{base}/books/", allow_redirects=False, timeout=TIMEOUT)
     assert books.status_code == 200 and "jon" in books.text
 

@@ -26,9 +26,13 @@ def hidden(page: str, name: str) -> str:
     return match.group(1)
 
 
-def django_login(base: str, username: str, password: str) -> requests.Session:
-    """A session logged in through the login form (CSRF token included), as a browser does it."""
-    session = requests.Session()
+def django_login(
+    base: str, username: str, password: str, session: requests.Session | None = None, origin: str = ""
+) -> requests.Session:
+    """A session (a new one unless given) logged in through the login form (CSRF token included), as a browser
+    does it. Over https a browser also sends the page's Referer and Origin, which Django's CSRF check compares
+    with the site: `origin` (https://NAME) sends them."""
+    session = session or requests.Session()
     form = session.get(f"{base}/accounts/login/?next=/books/", timeout=TIMEOUT)
     assert form.status_code == 200, form.text[:300]
     reply = session.post(
@@ -39,6 +43,7 @@ def django_login(base: str, username: str, password: str) -> requests.Session:
             "password": password,
             "next": "/books/",
         },
+        headers={"Referer": f"{origin}/accounts/login/", "Origin": origin} if origin else {},
         allow_redirects=False,
         timeout=TIMEOUT,
     )
