@@ -64,3 +64,21 @@ def test_a_signal_noted_while_the_server_waits_stops_it(module, tmp_path):
         pytest.fail(f"{module} still running 7 s after SIGTERM; it printed: {exc.stdout!r}")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "shutting down" in result.stdout, result.stdout
+
+
+def test_the_signal_handler_only_notes_the_signal():
+    """The handler raising Shutdown itself let it come out of any line, once out of a semaphore's __exit__: the
+    one-shot server kept that lock and hung in its shutdown (seen in the unit runs: 30 s after `shutting down`)."""
+    noted = """
+import signal
+from stacklab_echo import runtime
+runtime.handle_signals()
+signal.raise_signal(signal.SIGTERM)  # the handler has run when this returns
+print("after the signal:", runtime.stop_signal() or "-", flush=True)
+try:
+    runtime.check_stop()
+except runtime.Shutdown as stop:
+    print("check_stop:", stop)
+"""
+    result = subprocess.run([sys.executable, "-c", noted], capture_output=True, text=True, timeout=30)
+    assert result.stdout == "after the signal: SIGTERM\ncheck_stop: SIGTERM\n", result.stdout + result.stderr

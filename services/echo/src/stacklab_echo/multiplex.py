@@ -28,7 +28,6 @@ from stacklab_echo.runtime import (
     FAREWELL_SECONDS,
     OUT_OF_FDS,
     SHUTTING_DOWN,
-    STOP_SIGNALS,
     Shutdown,
     env_number,
     handle_signals,
@@ -36,6 +35,7 @@ from stacklab_echo.runtime import (
     log,
     peer,
     raise_fd_limit,
+    stop_signal,
 )
 
 WAKE = object()  # the selector's data for the socket a signal writes to
@@ -96,18 +96,18 @@ class Multiplexer:
     def run(self, heartbeat: float) -> None:
         self.listener.setblocking(False)
         self._accept_again()
-        stop = self._stop_between_rounds()
+        self._wake_on_signals()
         quiet_since = time.monotonic()
         try:
             stop_at = 0.0  # once stopping: input already on its way is still served until then
             while True:
-                if stop and not stop_at:  # stop accepting: new clients wait in the (systemd's) queue
+                if stop_signal() and not stop_at:  # stop accepting: new clients wait in the (systemd's) queue
                     stop_at, self.stopping = time.monotonic() + STOP_GRACE_SECONDS, True
                     if self.accepting:
                         self.selector.unregister(self.listener)
                         self.accepting = False
                 if stop_at and time.monotonic() >= stop_at:
-                    raise Shutdown(stop[0])
+                    raise Shutdown(stop_signal())
                 wake = stop_at or quiet_since + heartbeat
                 if self.last_active:
                     wake = min(wake, next(iter(self.last_active.values())) + self.idle_timeout)
@@ -139,26 +139,17 @@ class Multiplexer:
             self.selector.close()
             self._farewell([conn for conn in self.connections if conn.sock is not None])
 
-    def _stop_between_rounds(self) -> list[str]:
-        """SIGTERM/SIGINT stop the loop between two rounds, never inside one: an exception raised between a send
-        and the bookkeeping after it would make the last words repeat what the client already got. The list the
-        handler fills names the signal. The interpreter writes a byte to a socket pair the moment the signal
-        arrives (set_wakeup_fd), which wakes the select even when the signal came just before it began to wait:
-        the Python handler alone would then run only after the select returned on its own."""
-        stop: list[str] = []
+    def _wake_on_signals(self) -> None:
+        """SIGTERM/SIGINT (noted by runtime.handle_signals) stop the loop between two rounds, never inside one: an
+        exception raised between a send and the bookkeeping after it would make the last words repeat what the
+        client already got. The interpreter writes a byte to a socket pair the moment the signal arrives
+        (set_wakeup_fd), which wakes the select even when the signal came just before it began to wait."""
         wake_r, wake_w = socket.socketpair()
         wake_r.setblocking(False)
         wake_w.setblocking(False)
-
-        def handler(signum, frame):
-            stop.append(signal.Signals(signum).name)
-
         self._wake = (wake_r, wake_w)
         self.selector.register(wake_r, selectors.EVENT_READ, WAKE)
-        for signum in STOP_SIGNALS:
-            signal.signal(signum, handler)
         signal.set_wakeup_fd(wake_w.fileno(), warn_on_full_buffer=False)
-        return stop
 
     def _farewell(self, conns: list[Connection]) -> None:
         """Every open connection gets what it is owed and the last line, then FIN; each is closed once its client

@@ -25,6 +25,7 @@ from stacklab_echo.runtime import (
     parser,
     peer,
     recv_within,
+    sendall_within,
 )
 
 STOP_GRACE_SECONDS = 0.5  # after SIGTERM, the client in its turn is still echoed until silent this long
@@ -55,7 +56,7 @@ def main(argv: list[str] | None = None) -> int:
                         log(f"accepted connection from {peer(addr)!r}")
                         reason = _echo_until_closed(conn, prefix, args.idle_timeout)
                     except Shutdown:  # what the client in its turn still sends is echoed; then it is told, not reset
-                        _echo_until_closed(conn, prefix, STOP_GRACE_SECONDS)
+                        _echo_until_closed(conn, prefix, STOP_GRACE_SECONDS, stoppable=False)
                         farewell(conn, SHUTTING_DOWN)
                         log(f"closed connection from {peer(addr)!r} (server shutting down)")
                         raise
@@ -65,12 +66,12 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _echo_until_closed(conn: socket.socket, prefix: bytes, idle_timeout: float) -> str:
-    """Echo every chunk until the peer closes; return why the turn ended, for the log ('' = normal close)."""
+def _echo_until_closed(conn: socket.socket, prefix: bytes, idle_timeout: float, stoppable: bool = True) -> str:
+    """Echo every chunk until the peer closes; return why the turn ended, for the log ('' = normal close).
+    Shutdown when a stop signal comes (`stoppable`)."""
     try:
-        while data := recv_within(conn, RECV_SIZE, idle_timeout):
-            conn.settimeout(idle_timeout)
-            conn.sendall(prefix + data)
+        while data := recv_within(conn, RECV_SIZE, idle_timeout, stoppable):
+            sendall_within(conn, prefix + data, idle_timeout, stoppable)
     except TimeoutError:
         return f" (idle for {idle_timeout:g} s)"
     except OSError as exc:  # reset or broken pipe: this client is gone

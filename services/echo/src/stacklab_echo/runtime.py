@@ -18,25 +18,42 @@ LOG_PREVIEW = 200  # characters of client data shown per log line; a 1 MB messag
 OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
 ACCEPT_BACKOFF = 0.1  # seconds between accept attempts while out of file descriptors
 FIRST_INHERITED_FD = 3  # sd_listen_fds(3): systemd passes the sockets from fd 3 on
-SIGNAL_CHECK_SECONDS = 0.5  # the longest a blocking accept or recv waits before the server looks for a stop signal
+SIGNAL_CHECK_SECONDS = 0.25  # the longest a blocking accept, recv or send waits before the server looks for a stop
 FAREWELL_SECONDS = 2.0  # how long a closing server waits for a client to read its last line and close
 # The last line a server sends to the clients it still has when it stops (a deploy restarts it).
 SHUTTING_DOWN = b"server shutting down (restart or stop): this connection closes now, reconnect in a moment\n"
 
 
 class Shutdown(BaseException):  # like KeyboardInterrupt: no `except Exception` swallows it
-    """Raised by the SIGTERM/SIGINT handler so that a blocking accept/recv/select returns at once."""
+    """A stop signal came (check_stop); its name is the argument."""
 
 
 STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
+_received: list[str] = []  # the stop signals received, in order
 
 
 def handle_signals() -> None:
-    def stop(signum, frame):
-        raise Shutdown(signal.Signals(signum).name)
+    """SIGTERM and SIGINT are only noted; the server acts where it looks: check_stop() between its blocking waits
+    (each at most SIGNAL_CHECK_SECONDS), or its select loop (multiplex, woken by set_wakeup_fd). An exception
+    raised by the handler itself comes out of whatever line the main thread is on, a lock's __exit__ among them,
+    and leaves that lock held: the one-shot server hung so in its shutdown, waiting for a semaphore it held."""
+
+    def note(signum, frame):
+        _received.append(signal.Signals(signum).name)
 
     for signum in STOP_SIGNALS:
-        signal.signal(signum, stop)
+        signal.signal(signum, note)
+
+
+def stop_signal() -> str:
+    """The first stop signal received, or ''."""
+    return _received[0] if _received else ""
+
+
+def check_stop() -> None:
+    """Raise Shutdown once a stop signal came."""
+    if _received:
+        raise Shutdown(_received[0])
 
 
 @contextlib.contextmanager
@@ -140,18 +157,37 @@ def listen(name: str, host: str, port: int) -> socket.socket:
         raise SystemExit(1) from None
 
 
-def recv_within(conn: socket.socket, size: int, timeout: float) -> bytes:
-    """conn.recv(size), or TimeoutError after `timeout` seconds without data; the wait is cut into slices of
-    SIGNAL_CHECK_SECONDS. A signal that arrives just before a blocking call begins waits with the call, since Python
-    runs its handler only between two steps of the program; a slice ends such a wait in time for a stop."""
+def recv_within(conn: socket.socket, size: int, timeout: float, stoppable: bool = True) -> bytes:
+    """conn.recv(size), or TimeoutError after `timeout` seconds without data; Shutdown once a stop signal came
+    (`stoppable`). The wait is cut into slices of SIGNAL_CHECK_SECONDS: a signal does not end a blocking call (the
+    interpreter retries it), so the server looks for one between slices."""
     deadline = time.monotonic() + timeout
     while (left := deadline - time.monotonic()) > 0:
+        if stoppable:
+            check_stop()
         conn.settimeout(min(left, SIGNAL_CHECK_SECONDS))
         try:
             return conn.recv(size)
         except TimeoutError:
             continue
     raise TimeoutError(f"nothing received within {timeout:g} s")
+
+
+def sendall_within(conn: socket.socket, data: bytes, timeout: float, stoppable: bool = True) -> None:
+    """conn.sendall(data), or TimeoutError after `timeout` seconds in all; Shutdown once a stop signal came
+    (`stoppable`): a client that reads nothing cannot hold a stopping server. Slices as recv_within."""
+    deadline = time.monotonic() + timeout
+    view = memoryview(data)
+    while view:
+        if stoppable:
+            check_stop()
+        if (left := deadline - time.monotonic()) <= 0:
+            raise TimeoutError(f"could not send within {timeout:g} s")
+        conn.settimeout(min(left, SIGNAL_CHECK_SECONDS))
+        try:
+            view = view[conn.send(view) :]
+        except TimeoutError:
+            continue
 
 
 def farewell(conn: socket.socket, line: bytes) -> None:
@@ -173,7 +209,7 @@ def farewell(conn: socket.socket, line: bytes) -> None:
 
 class Acceptor:
     """Blocking accept for the threaded and serial servers: None instead of an exception when it fails, or after
-    SIGNAL_CHECK_SECONDS without a client (see recv_within: a stop signal must not wait for the next client).
+    SIGNAL_CHECK_SECONDS without a client; Shutdown once a stop signal came (see recv_within).
 
     Out of file descriptors, the connection stays queued and the listener stays readable, so retrying at once
     would spin at full CPU and flood the log: wait ACCEPT_BACKOFF between tries and log the pause once.
@@ -185,6 +221,7 @@ class Acceptor:
         self.paused = False
 
     def __call__(self) -> tuple[socket.socket, tuple] | None:
+        check_stop()
         try:
             conn, addr = self.listener.accept()
         except TimeoutError:
