@@ -82,19 +82,6 @@ def threads(pid: int) -> int:
     return len(os.listdir(f"/proc/{pid}/task"))
 
 
-def threads_taking_stop_signals(pid: int) -> list[int]:
-    """The process's threads, other than its main one, that do not block SIGTERM and SIGINT. The kernel may hand a
-    process's signal to any thread not blocking it, and Python runs handlers only in the main thread: one taken
-    by a worker leaves the main thread blocked in accept or select, and the server running."""
-    stop_bits = (1 << (signal.SIGTERM - 1)) | (1 << (signal.SIGINT - 1))
-    taking = []
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        status = dict(line.split(":\t", 1) for line in (task / "status").read_text().splitlines() if ":\t" in line)
-        if int(task.name) != pid and int(status["SigBlk"], 16) & stop_bits != stop_bits:
-            taking.append(int(task.name))
-    return taking
-
-
 def children(pid: int) -> list[int]:
     """The pids of a process's live children (from each /proc/PID/stat's parent field)."""
     found = []
@@ -121,7 +108,9 @@ class Server:
     def __init__(self, argv: list[str], port: int, env: dict[str, str] | None = None, cwd: Path | None = None):
         self.port = port
         self.log_path = Path(_tmp_log())
-        self._logfile = open(self.log_path, "w+")  # noqa: SIM115 - closed in stop()
+        # Appending: nginx writes its access log through /dev/stdout, a file description of its own, beside stderr;
+        # without O_APPEND each writes at its own offset and one overwrites the other's lines.
+        self._logfile = open(self.log_path, "a+")  # noqa: SIM115 - closed in stop()
         self.proc = subprocess.Popen(
             [str(BIN / argv[0]), *argv[1:]],
             stdin=subprocess.DEVNULL,  # servers must run detached: no terminal, stdin at EOF
