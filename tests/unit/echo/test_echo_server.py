@@ -8,14 +8,7 @@ import time
 import pytest
 from stacklab_echo.echo_server import MAX_HANDLERS
 
-from tests.unit.conftest import (
-    BIN,
-    ensure_fd_limit,
-    free_port,
-    run_on_taken_port,
-    threads,
-    threads_taking_stop_signals,
-)
+from tests.unit.conftest import BIN, ensure_fd_limit, free_port, run_on_taken_port, threads
 from tests.unit.echo.conftest import (
     PREFIX,
     REPLY,
@@ -156,16 +149,6 @@ def test_signal_stops_cleanly(start_echo, sig):
     finally:
         silent.close()
     assert "echo_server shutting down" in server.log()
-
-
-def test_only_the_main_thread_takes_stop_signals(start_echo):
-    """A client's handler thread must not take SIGTERM: the main thread, asleep in accept, would never see it."""
-    server = start_echo(SCRIPT)
-    with connect(server.port) as sock:
-        sock.sendall(b"held")  # no half-close: its handler lingers, a live thread
-        assert recv_exactly(sock, len(REPLY) + 4) == REPLY + b"held"
-        assert threads(server.proc.pid) > 1
-        assert threads_taking_stop_signals(server.proc.pid) == []
 
 
 @pytest.mark.parametrize(

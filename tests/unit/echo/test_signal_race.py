@@ -2,11 +2,11 @@
 
 Python runs a signal handler only between two steps of the program, in the main thread: a signal that lands after
 the last step and before a blocking select/accept/recv begins leaves the handler waiting with it (seen in CI and
-in the unit runs: hello_www asleep in epoll_wait 10 s after SIGTERM, stopped by a second one). To make that moment
-happen every time, a helper thread started before the server (so it does not block the signal, unlike the servers'
-own threads) sends SIGTERM to itself once the server is waiting: the interpreter notes the signal there, and the
-main thread sleeps on, as in the race. The servers must stop anyway: a wakeup byte from the interpreter wakes the
-select loops (signal.set_wakeup_fd), and the blocking servers wait in slices (runtime.SIGNAL_CHECK_SECONDS).
+in the unit runs: hello_www asleep in epoll_wait 10 s after SIGTERM, stopped by a second one), and so does a signal
+the kernel hands to another thread. To make that moment happen every time, a helper thread sends SIGTERM to itself
+once the server is waiting: the interpreter notes the signal there, and the main thread sleeps on. The servers must
+stop anyway: a wakeup byte from the interpreter wakes the select loops (signal.set_wakeup_fd), and the blocking
+servers wait in slices (runtime.SIGNAL_CHECK_SECONDS).
 """
 
 import subprocess

@@ -25,7 +25,6 @@ from stacklab_echo.runtime import (
     parser,
     peer,
     printable,
-    stop_signals_to_main_thread,
 )
 
 NEWLINE = b"\r\n"  # stripped from the end of logged data, as the course printed it
@@ -103,8 +102,7 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 handlers.waiting(conn, peer(addr))
                 client = (conn, peer(addr), prefix, args.timeout, handlers)
-                with stop_signals_to_main_thread():
-                    threading.Thread(target=_serve, args=client, daemon=True).start()
+                threading.Thread(target=_serve, args=client, daemon=True).start()
         except Shutdown:  # exchanges under way end first: a restart cuts no client's answer short
             log("echo_server shutting down")
             if unfinished := handlers.finish(FINISH_SECONDS):

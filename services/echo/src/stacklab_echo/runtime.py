@@ -3,7 +3,6 @@
 open-file limit."""
 
 import argparse
-import contextlib
 import errno
 import os
 import resource
@@ -54,18 +53,6 @@ def check_stop() -> None:
     """Raise Shutdown once a stop signal came."""
     if _received:
         raise Shutdown(_received[0])
-
-
-@contextlib.contextmanager
-def stop_signals_to_main_thread():
-    """Threads started inside block SIGTERM and SIGINT for life, so the kernel delivers them to the main thread.
-    Python runs handlers only in the main thread: a signal the kernel gave another thread would leave the main
-    thread blocked in accept, and the server running until systemd's SIGKILL."""
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
-        yield
-    finally:  # a signal that came meanwhile is pending, and delivered here
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
 
 
 _log_lock = threading.Lock()

@@ -14,7 +14,6 @@ One request per connection (HTTP/1.0 style, `Connection: close`), as in the cour
 """
 
 import argparse
-import contextlib
 import errno
 import os
 import queue
@@ -103,18 +102,6 @@ class Reading:
     data: bytearray = field(default_factory=bytearray)
 
 
-@contextlib.contextmanager
-def stop_signals_to_main_thread():
-    """Threads started inside block SIGTERM and SIGINT for life, so the kernel delivers them to the main thread.
-    Python runs handlers only in the main thread: a signal the kernel gave a worker would leave the main thread
-    blocked in select, and the server running until systemd's SIGKILL. (stacklab_echo.runtime has the same.)"""
-    signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
-    try:
-        yield
-    finally:  # a signal that came meanwhile is pending, and delivered here
-        signal.pthread_sigmask(signal.SIG_UNBLOCK, STOP_SIGNALS)
-
-
 def inherited_listener() -> socket.socket | None:
     """The listening socket systemd passed us (socket activation: LISTEN_PID is our pid, from fd 3), else None:
     systemd keeps it open across a restart, so a request during a deploy waits instead of being refused.
@@ -163,11 +150,10 @@ class HttpServer:
         # The interpreter writes a byte to _wake_w the moment a signal arrives: it wakes the select even when the
         # signal came just before the select began to wait (the Python handler alone would run only after it).
         signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
-        with stop_signals_to_main_thread():
-            for _ in range(self.args.max_clients):
-                worker = threading.Thread(target=self._work_loop, daemon=True)
-                worker.start()
-                self._workers.append(worker)
+        for _ in range(self.args.max_clients):
+            worker = threading.Thread(target=self._work_loop, daemon=True)
+            worker.start()
+            self._workers.append(worker)
         log(f"{self.name} listening on port {self.args.port}")
         with listener, selectors.DefaultSelector() as selector:
             listener.setblocking(False)
