@@ -160,11 +160,14 @@ class HttpServer:
             selector.register(listener, selectors.EVENT_READ)
             selector.register(self._wake_r, selectors.EVENT_READ)
             stop_by = 0.0  # once stopping: heads being read still get their answer, until this time
-            while not self._stop_signal or (self._reading and time.monotonic() < stop_by):
-                if self._stop_signal and not stop_by:  # new clients wait in the (systemd's) queue from now on
-                    selector.unregister(listener)
-                    selector.unregister(self._wake_r)  # it stays readable: it did its job
-                    stop_by = time.monotonic() + STOP_GRACE_SECONDS
+            while True:
+                if self._stop_signal:  # set by the handler at any moment, also just before this check
+                    if not stop_by:  # new clients wait in the (systemd's) queue from now on
+                        selector.unregister(listener)
+                        selector.unregister(self._wake_r)  # it stays readable: it did its job
+                        stop_by = time.monotonic() + STOP_GRACE_SECONDS
+                    if not self._reading or time.monotonic() >= stop_by:
+                        break
                 timeout = None
                 if self._reading:
                     timeout = max(0.0, next(iter(self._reading.values())).deadline - time.monotonic())
