@@ -750,7 +750,7 @@ def reload(site: Site) -> None:
     units = release_units(site)
     if not units:
         raise Failure("no unit runs from current: nothing to reload (is the host provisioned?)")
-    current = site.releases / (link_target(site.current) or "")
+    current = current_release(site)
     served = read_release_file(served_file(site))
     wanted, active = {}, set()
     for unit in units:
