@@ -11,7 +11,7 @@
     fab -H deploy@host backups                     the host's archives (the timer's, and those taken before deploys)
     fab -H deploy@host restore ARCHIVE             restore a local archive (uploaded) or one of the host's by name
 
-The health gate (stacklab_release.gate) runs the health suite's checks (stacklab_lab.checks) and fetches one real
+The health gate (stacklab_release.gate) runs the health suite's checks (stacklab_core.checks) and fetches one real
 page of every app, from here against the host's address and the ports of stack.env; --target ADDR (or
 STACKLAB_TARGET) names that address when it differs from the SSH one (the local stand-ins publish the lab on
 127.0.0.2). SSH settings come from -H/-i or an ssh_config (`fab -S hosting/cache/ssh/config`); host keys are
@@ -161,7 +161,7 @@ def target_address(c: Connection, target: str | None) -> str:
 
 def health(c: Connection, target: str, names=None, timeout: float = 3.0) -> list[tuple[str, bool, str]]:
     """(name, ok, detail) for every check and app page from here, and every release unit's state on the host."""
-    from stacklab_lab import ports  # the lab package, in the dev venv
+    from stacklab_core import ports  # the lab package, in the dev venv
 
     plan = ports.load(REPO / "stack.env")
     rows = service_rows(target, plan, names, timeout)

@@ -24,8 +24,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from stacklab_lab import catalog
-from stacklab_lab import ports as port_plan
+from stacklab_core import catalog
+from stacklab_core import ports as port_plan
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

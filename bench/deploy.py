@@ -26,7 +26,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "deploy"))
 
 from load import Load, http_probe, tcp_probes  # noqa: E402
-from stacklab_lab import ports  # noqa: E402
+from stacklab_core import ports  # noqa: E402
 from support import share_build  # noqa: E402
 
 HOST = os.environ.get("STACKLAB_DEPLOY_HOST", "")

@@ -6,7 +6,7 @@ HOST is an ssh destination (a Host of the ssh_config, e.g. stacklab-vm with host
 `systemctl show -p MemoryCurrent,MemoryPeak,MemoryMax` of every stacklab-* service and of nginx, Apache,
 PostgreSQL, sshd and fail2ban, and the summed RSS of each unit's processes (ps; shared pages counted once per
 process), once idle, then after load, when --address (where the lab's ports answer, e.g.
-127.0.0.2) is given: --rounds times every service's health check (stacklab_lab.checks, each service's own
+127.0.0.2) is given: --rounds times every service's health check (stacklab_core.checks, each service's own
 protocol) and a few pages of each web app. The cgroup's MemoryCurrent counts the page cache its processes
 caused too (under cgroup v1 all of it); MemoryPeak, the most since the unit started, needs cgroup v2. Prints a
 markdown table; asserts nothing.
@@ -20,7 +20,7 @@ import time
 import urllib.error
 import urllib.request
 
-from stacklab_lab import ports
+from stacklab_core import ports
 
 OTHERS = ["nginx.service", "apache2.service", "postgresql@17-main.service", "ssh.service", "fail2ban.service"]
 VM_MIB = 1024
@@ -76,7 +76,7 @@ def load(address: str, rounds: int) -> float:
     t0 = time.monotonic()
     for _ in range(rounds):
         subprocess.run(
-            [sys.executable, "-m", "stacklab_lab.checks", "--target", address], check=False, capture_output=True
+            [sys.executable, "-m", "stacklab_core.checks", "--target", address], check=False, capture_output=True
         )
         for key, paths in PAGES.items():
             for path in paths:

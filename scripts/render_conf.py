@@ -18,10 +18,7 @@ import sys
 from pathlib import Path
 
 import jinja2
-
-# The lab's one KEY=VALUE reader, from this checkout (image builds mount the file at the same relative path).
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "services" / "lab" / "src"))
-from stacklab_lab.envfile import read
+from stacklab_core.envfile import read  # the lab's one KEY=VALUE reader (image builds install stacklab-core)
 
 
 def plan(env_file: Path) -> dict[str, str]:

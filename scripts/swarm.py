@@ -14,7 +14,7 @@ The stack file is `docker compose config` (the compose file resolved with stack.
 environment, secrets, healthchecks, limits) turned into what `docker stack deploy` reads (compose format 3.9): no
 build, depends_on, profiles or top-level name; limits under deploy.resources; ports in host mode (this kernel has
 no IPVS, so no routing mesh and no service VIPs: every service is endpoint_mode dnsrr); a `deploy` section per
-service from the catalog (stacklab_lab.catalog): the apps behind nginx run 2 replicas and update start-first, the
+service from the catalog (stacklab_core.catalog): the apps behind nginx run 2 replicas and update start-first, the
 rest once and stop-first; PostgreSQL only on the node labelled stacklab.db=true. Each nginx front gets its site as
 a swarm config, rendered from its own template with dynamic_upstream=true (scripts/render_conf.py, the values its
 image uses: services/<name>/conf/nginx-site.env), so nginx follows the replicas.
@@ -34,10 +34,10 @@ import sys
 import time
 from pathlib import Path
 
+from stacklab_core import envfile
+from stacklab_core.catalog import SERVICES as CATALOG
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "services" / "lab" / "src"))
-from stacklab_lab import envfile  # noqa: E402 (the checkout's own package, as scripts/render_conf.py)
-from stacklab_lab.catalog import SERVICES as CATALOG  # noqa: E402
 
 BUILD = ROOT / "build" / "swarm"
 STACK_FILE = BUILD / "docker-stack.yml"

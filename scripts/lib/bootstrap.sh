@@ -82,12 +82,12 @@ ensure_venv() {
 }
 
 # The lab's ports: every *_PORT in stack.env, one per line, read by the lab's one KEY=VALUE reader
-# (stacklab_lab.envfile: standard library only, so the machine's python3 runs it without the venv).
+# (stacklab_core.envfile: standard library only, so the machine's python3 runs it without the venv).
 lab_ports() {
   python3 - "$STACKLAB_ROOT" <<'PY'
 import sys
-sys.path.insert(0, f"{sys.argv[1]}/services/lab/src")
-from stacklab_lab.envfile import read
+sys.path.insert(0, f"{sys.argv[1]}/core/src")
+from stacklab_core.envfile import read
 print("\n".join(v for k, v in read(f"{sys.argv[1]}/stack.env").items() if k.endswith("_PORT")))
 PY
 }
@@ -96,8 +96,8 @@ PY
 lab_port() {
   python3 - "$STACKLAB_ROOT" "$1" <<'PY'
 import sys
-sys.path.insert(0, f"{sys.argv[1]}/services/lab/src")
-from stacklab_lab.envfile import read
+sys.path.insert(0, f"{sys.argv[1]}/core/src")
+from stacklab_core.envfile import read
 print(read(f"{sys.argv[1]}/stack.env")[sys.argv[2]])
 PY
 }

@@ -23,7 +23,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))  # load.py, shared with bench/deploy.py
 
 from load import Load, http_probe, tcp_probes  # noqa: E402
-from stacklab_lab import ports  # noqa: E402
+from stacklab_core import ports  # noqa: E402
 from support import ADMIN_HOST, HOST, MARK_HEADER, REPO, SSH_CONFIG, TARGET, share_build  # noqa: E402
 
 FAB = str(Path(sys.executable).parent / "fab")

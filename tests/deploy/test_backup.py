@@ -60,7 +60,7 @@ def histories() -> str:
 
 
 def port(key: str) -> int:
-    from stacklab_lab import ports
+    from stacklab_core import ports
 
     return int(ports.load(REPO / "stack.env")[key])
 

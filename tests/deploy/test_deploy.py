@@ -252,7 +252,7 @@ def test_rollback_restores_the_previous_release(fab, plan, load, on_host):
 
 
 def test_status_reports_every_service_healthy(fab, plan):
-    from stacklab_lab.checks import CHECKS
+    from stacklab_core.checks import CHECKS
     from stacklab_release.gate import PAGES
 
     result = fab("status")

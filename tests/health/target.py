@@ -8,7 +8,7 @@ inside each one (a testinfra host spec), for the two kinds of target.
              spec in STACKLAB_VM_HOST (ssh://..., ansible://...); secrets from STACKLAB_SECRETS_DIR
 
 Chosen with `pytest tests/health --target compose|swarm|vm` or STACKLAB_TARGET. The port plan is stack.env (overridden
-by the environment, as compose does), read by stacklab_lab.ports, so tests, compose and Ansible share one plan.
+by the environment, as compose does), read by stacklab_core.ports, so tests, compose and Ansible share one plan.
 """
 
 import os
@@ -16,14 +16,14 @@ import subprocess
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from stacklab_lab import envfile
-from stacklab_lab import ports as port_plan
-from stacklab_lab.catalog import SERVICES as CATALOG
-from stacklab_lab.catalog import Service
+from stacklab_core import envfile
+from stacklab_core import ports as port_plan
+from stacklab_core.catalog import SERVICES as CATALOG
+from stacklab_core.catalog import Service
 
 ROOT = Path(__file__).resolve().parents[2]
 
-# Every service of the lab (stacklab_lab.catalog): its check name, port key, compose services and VM units.
+# Every service of the lab (stacklab_core.catalog): its check name, port key, compose services and VM units.
 SERVICES: tuple[Service, ...] = tuple(CATALOG.values())
 
 # systemd units on a VM whose main process is a root master by design (see Target.main_pid_command).

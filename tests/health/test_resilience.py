@@ -10,7 +10,7 @@ import signal
 import time
 
 import pytest
-from stacklab_lab import checks
+from stacklab_core import checks
 from target import CONTAINERS, SERVICES
 from web import PAGES
 

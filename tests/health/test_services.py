@@ -2,7 +2,7 @@
 process running as a user other than root."""
 
 import pytest
-from stacklab_lab import checks
+from stacklab_core import checks
 from target import SERVICES
 
 LISTEN = "0A"  # TCP state in /proc/net/tcp*
@@ -10,7 +10,7 @@ LISTEN = "0A"  # TCP state in /proc/net/tcp*
 
 @pytest.mark.parametrize("service", SERVICES, ids=lambda s: s.name)
 def test_exchange(target, service):
-    """The lab's black-box check (stacklab_lab.checks) passes against the published port."""
+    """The lab's black-box check (stacklab_core.checks) passes against the published port."""
     [result] = checks.run(target.address, target.plan, [service.name], timeout=5.0)
     assert result.ok, result.detail
 

@@ -22,7 +22,7 @@ import warnings
 import pytest
 import requests
 from requests.adapters import HTTPAdapter
-from stacklab_lab import catalog
+from stacklab_core import catalog
 from web import TIMEOUT, django_login
 
 DOMAIN = os.environ.get("STACKLAB_TLS_DOMAIN", "")

@@ -17,7 +17,7 @@ import urllib.parse
 
 import paramiko
 import pytest
-from stacklab_lab import catalog
+from stacklab_core import catalog
 from target import ROOT
 
 STACKS = {  # stack -> the systemd units (services) Ansible gives it on the app server

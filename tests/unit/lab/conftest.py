@@ -6,7 +6,7 @@ import threading
 from pathlib import Path
 
 import pytest
-from stacklab_lab import ports as port_plan
+from stacklab_core import ports as port_plan
 
 from tests.unit.conftest import free_port
 

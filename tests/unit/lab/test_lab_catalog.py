@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-from stacklab_lab import catalog, checks, envfile, ports
-from stacklab_lab.catalog import SERVICES
+from stacklab_core import catalog, checks, envfile, ports
+from stacklab_core.catalog import SERVICES
 
 ROOT = Path(__file__).parents[3]
 PLAN = envfile.read(ROOT / "stack.env")

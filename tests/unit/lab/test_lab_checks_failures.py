@@ -5,8 +5,8 @@ import threading
 import time
 
 import pytest
-from stacklab_lab import checks
-from stacklab_lab.checks import CheckFailed
+from stacklab_core import checks
+from stacklab_core.checks import CheckFailed
 
 from tests.unit.conftest import free_port
 from tests.unit.lab.conftest import plan

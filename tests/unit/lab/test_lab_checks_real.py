@@ -7,8 +7,8 @@ import socket
 from pathlib import Path
 
 import pytest
-from stacklab_lab import checks
-from stacklab_lab.checks import CheckFailed
+from stacklab_core import checks
+from stacklab_core.checks import CheckFailed
 
 from tests.unit.conftest import BIN, free_port
 from tests.unit.lab.conftest import plan

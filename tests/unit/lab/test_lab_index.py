@@ -8,7 +8,7 @@ from pathlib import Path
 from wsgiref.util import setup_testing_defaults
 
 import pytest
-from stacklab_lab import checks
+from stacklab_core import checks
 from stacklab_lab.index import Index
 
 from tests.unit.conftest import free_port

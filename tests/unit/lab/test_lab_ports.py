@@ -3,7 +3,7 @@
 from pathlib import Path
 
 import pytest
-from stacklab_lab import envfile, ports
+from stacklab_core import envfile, ports
 
 STACK_ENV = Path(__file__).parents[3] / "stack.env"
 

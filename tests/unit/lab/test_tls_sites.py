@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from stacklab_lab import catalog
+from stacklab_core import catalog
 
 from tests.unit.harness import NGINX, needs_nginx, nginx_argv, render_template, write_nginx_conf
 

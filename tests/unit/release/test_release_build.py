@@ -12,7 +12,7 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from stacklab_lab import catalog
+from stacklab_core import catalog
 from stacklab_release import build, tool
 from stacklab_release.build import BuildError
 

@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from stacklab_lab.catalog import SERVICES
+from stacklab_core.catalog import SERVICES
 
 from tests.unit.harness import needs_nginx, nginx_argv, render_template, write_nginx_conf
 

@@ -168,7 +168,7 @@ def _wheelhouse(checkout: Path, out: Path, python_version: str) -> str:
 
 def release_info(checkout: Path, now: datetime) -> tuple[str, dict[str, str]]:
     """The release's name and what its RELEASE file says about where it came from."""
-    from stacklab_lab import catalog  # the control machine's workspace has it; the servers' tool never builds
+    from stacklab_core import catalog  # the control machine's workspace has it; the servers' tool never builds
 
     sha = git(checkout, "rev-parse", "HEAD")
     # The apps the server installs, in the catalog's order: the release carries the list, the tool keeps none.

@@ -9,7 +9,7 @@ working app renders:
     wsgi-page     GET /history                           200, the form's CSRF token (csrf_token)
     cgi-page      GET /cgi-bin/echo_cgi.py?message=N     200, `Message: N` echoed (N fresh each time)
 
-Rows are (name, ok, detail). service_rows() adds these to the health suite's checks (stacklab_lab.checks, which
+Rows are (name, ok, detail). service_rows() adds these to the health suite's checks (stacklab_core.checks, which
 the control machine's workspace has; a server never runs this module); wait_until_healthy() retries what fails.
 """
 
@@ -112,7 +112,7 @@ def check_pages(host: str, plan: Mapping[str, str], names: Iterable[str] | None 
 
 def service_rows(target: str, plan: Mapping[str, str], names: Iterable[str] | None = None, timeout=3.0) -> list[Row]:
     """The health suite's checks and the app pages, from here; names (default all) may mix both kinds."""
-    from stacklab_lab import checks  # the control machine's workspace package: the checks the health suite runs
+    from stacklab_core import checks  # the control machine's workspace package: the checks the health suite runs
 
     names = None if names is None else set(names)
     lab = [n for n in checks.CHECKS if names is None or n in names]

@@ -25,8 +25,8 @@ from dataclasses import asdict
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from . import checks, ports
-from .catalog import SERVICES
+from stacklab_core import checks, ports
+from stacklab_core.catalog import SERVICES
 
 REFRESH_SECONDS = 15
 STYLE = """

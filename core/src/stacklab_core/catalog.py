@@ -1,10 +1,10 @@
 """The one list of the lab's services: what each is called where, its port key and how it is checked.
 
-Everything else derives from it: the lab index page and its checks (stacklab_lab.checks), the health suite for
-compose and for a VM (tests/health), the unit tests. Ports themselves live only in stack.env (stacklab_lab.ports);
+Everything else derives from it: the lab index page and its checks (stacklab_core.checks), the health suite for
+compose and for a VM (tests/health), the unit tests. Ports themselves live only in stack.env (stacklab_core.ports);
 an entry names its key. docs/add-a-service.md says how to add one.
 
-Standard library only and no imports from its package: `python3 services/lab/src/stacklab_lab/catalog.py` prints
+Standard library only and no imports from its package: `python3 core/src/stacklab_core/catalog.py` prints
 the catalog as JSON (for Ansible and shell scripts) from any Python 3.11+, without the lab's venv.
 """
 
@@ -12,7 +12,7 @@ import json
 import sys
 from dataclasses import asdict, dataclass
 
-# Check kinds (stacklab_lab.checks.KINDS) that speak raw TCP: a browser cannot open these services.
+# Check kinds (stacklab_core.checks.KINDS) that speak raw TCP: a browser cannot open these services.
 TCP_CHECKS = frozenset({"echo", "recho", "echo_select", "chat"})
 
 
@@ -20,7 +20,7 @@ TCP_CHECKS = frozenset({"echo", "recho", "echo_select", "chat"})
 class Service:
     name: str  # the check's name: the index page's row, `stacklab-check NAME`, the health suite's test id
     port_key: str  # its port in stack.env
-    check: str  # the kind of black-box check (stacklab_lab.checks.KINDS)
+    check: str  # the kind of black-box check (stacklab_core.checks.KINDS)
     summary: str  # what it is, for the index page
     stack: str  # services/<stack>, the Ansible playbook and role, the user stacklab-<stack>, the compose profile
     container: str  # the compose service whose process listens on the port (the front server, if any)

@@ -10,9 +10,9 @@ with a message that says what was expected and what happened. Stable API:
     run(target, ports, names=None, timeout=3.0) -> list[Result]   all (or the named) checks, concurrently
     parse_targets(text)                "echo=echo,chat=chat:50004,127.0.0.1" -> {name: "host[:port]"}
 
-`ports` is the port plan (`stacklab_lab.ports.load()`); `target` is one host for every service or a mapping
+`ports` is the port plan (`stacklab_core.ports.load()`); `target` is one host for every service or a mapping
 name -> "host" or "host:port" (the port then overrides the plan's, e.g. a compose service's internal port).
-A service's check is the function of its kind (stacklab_lab.catalog) on the port of its `port_key`.
+A service's check is the function of its kind (stacklab_core.catalog) on the port of its `port_key`.
 Standard library only: the checks run wherever a Python 3.11+ does.
 """
 

@@ -1,0 +1,2 @@
+"""What every target of the lab shares: the catalog of services, the port plan, the KEY=VALUE reader, the server
+layout and the protocol checks. Standard library only, so a bare server's python3 can run it too."""
