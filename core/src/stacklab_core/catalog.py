@@ -1,7 +1,9 @@
-"""The one list of the lab's services: what each is called where, its port key and how it is checked.
+"""The one list of the lab's services: what each is called where, its port key, how it runs and how it is checked.
 
 Everything else derives from it: the lab index page and its checks (stacklab_core.checks), the health suite for
-compose and for a VM (tests/health), the unit tests. Ports themselves live only in stack.env (stacklab_core.ports);
+compose and for a VM (tests/health), the deploy gate's pages (stacklab_release.gate), the swarm stack
+(stacklab_swarm), the Ansible roles' per-stack values (its JSON), the unit tests; tests/unit/lab names what
+docker/services.yml and the Dockerfiles say otherwise. Ports themselves live only in stack.env (stacklab_core.ports);
 an entry names its key. docs/add-a-service.md says how to add one.
 
 Standard library only and no imports from its package: `python3 core/src/stacklab_core/catalog.py` prints
@@ -28,18 +30,46 @@ class Service:
     app: str = ""  # the compose service behind the front server (gunicorn), if any
     front_unit: str = ""  # on a VM, the systemd unit of the front server in front of `unit`, if any
     backends: tuple[str, ...] = ()  # compose services it needs that publish no port (databases)
-    gunicorn: bool = False  # `unit` runs gunicorn (graceful reload with HUP)
+    # What runs it, in its container and in its systemd unit: `python -m MODULE ARGS` ("gunicorn": the app behind
+    # the front server, graceful reload with HUP); "" when the front server runs it itself (CGI under Apache).
+    module: str = ""
+    args: tuple[str, ...] = ()
+    # The uid (and gid) its container runs as: `USER uid:uid` in services/<stack>/Dockerfile, one per stack. On a
+    # VM its processes run as `user` (the stacklab_app role's), whose number the system picks.
+    uid: int = 0
     # One-shot compose services its app starts after (schema, accounts): they run once, exit 0 and stay exited.
     jobs: tuple[str, ...] = ()
     # With TLS on (a VM with stacklab_domain, docs/https.md) it answers on https://<name>.<domain>/: "beside" its
     # plain port, which keeps serving; "only": its plain port redirects there (login forms never go in clear).
     # "": no HTTPS (the course's socket and hand-written HTTP servers).
     https: str = ""
+    # The page `fab deploy`'s gate fetches besides its check (stacklab_release.gate): (path, text the answer must
+    # contain), a fresh token for {nonce} in both. A /healthz can answer while the app's real pages are broken.
+    page: tuple[str, str] = ()
+    # Its VM units' ceilings where they differ from the stacklab_app role's (memory_max, tasks_max, nofile): one
+    # set per stack, as the role applies them to every unit of the app.
+    limits: tuple[tuple[str, str], ...] = ()
 
     @property
     def http(self) -> bool:
         """A browser can open it."""
         return self.check not in TCP_CHECKS
+
+    @property
+    def gunicorn(self) -> bool:
+        """`unit` runs gunicorn (the VM suite checks its graceful reload, the swarm stack replicates it)."""
+        return self.module == "gunicorn"
+
+    @property
+    def front(self) -> str:
+        """The front server its port belongs to: "nginx" (before the app), "apache" (which runs the CGI programs
+        itself), "" (its own process listens)."""
+        return "apache" if self.unit == "apache2" else self.front_unit
+
+    @property
+    def user(self) -> str:
+        """Its user: the container's (uid) and, on a VM, its units' (Ansible's stacklab_app role)."""
+        return f"stacklab-{self.stack}"
 
     @property
     def units(self) -> tuple[str, ...]:
@@ -61,33 +91,44 @@ SERVICES = {
     s.name: s
     for s in (
         Service("echo", "ECHO_PORT", "echo", "one-shot TCP echo server (week 1)",
-                stack="echo", container="echo", unit="stacklab-echo"),
+                stack="echo", container="echo", unit="stacklab-echo",
+                module="stacklab_echo.echo_server", uid=10010),
         Service("recho", "RECHO_PORT", "recho", "serial repeat-echo TCP server, one client at a time (week 2)",
-                stack="echo", container="recho", unit="stacklab-recho"),
+                stack="echo", container="recho", unit="stacklab-recho",
+                module="stacklab_echo.recho_server", uid=10010),
         Service("echo_select", "ECHO_SELECT_PORT", "echo_select", "concurrent select() echo server (weeks 2-3)",
-                stack="echo", container="echo-select", unit="stacklab-echo-select"),
+                stack="echo", container="echo-select", unit="stacklab-echo-select",
+                module="stacklab_echo.select_server", uid=10010),
         Service("chat", "CHAT_PORT", "chat", "chat server: every line to every client (week 4)",
-                stack="chat", container="chat", unit="stacklab-chat"),
+                stack="chat", container="chat", unit="stacklab-chat",
+                module="stacklab_chat.server", uid=10020),
         Service("hello_www", "HELLO_WWW_PORT", "hello", "hand-written HTTP server: Hello, world! (week 4)",
-                stack="www", container="hello-www", unit="stacklab-hello-www"),
+                stack="www", container="hello-www", unit="stacklab-hello-www",
+                module="stacklab_www.hello_www", uid=10030),
         Service("echo_www", "ECHO_WWW_PORT", "path_echo", "hand-written HTTP server echoing the path (weeks 4-5)",
-                stack="www", container="echo-www", unit="stacklab-echo-www"),
+                stack="www", container="echo-www", unit="stacklab-echo-www",
+                module="stacklab_www.echo_www", uid=10030),
         Service("ws30", "WS30_PORT", "listing", "thirty-minute web server: files and listings (weeks 4-5)",
-                stack="www", container="ws30", unit="stacklab-ws30"),
+                stack="www", container="ws30", unit="stacklab-ws30",
+                module="stacklab_www.ws30", args=("--demo",), uid=10030),
         Service("cgi", "CGI_PORT", "cgi", "CGI echo under Apache httpd (week 6)",
-                stack="cgi", container="cgi", unit="apache2", https="beside"),
+                stack="cgi", container="cgi", unit="apache2", uid=10040, https="beside",
+                page=("/cgi-bin/echo_cgi.py?message=gate-{nonce}", "Message: gate-{nonce}")),
         Service("wsgi", "WSGI_PORT", "healthz", "WSGI echo with message history, gunicorn (weeks 6-7)",
                 stack="wsgi", container="wsgi-nginx", unit="stacklab-wsgi", app="wsgi", front_unit="nginx",
-                gunicorn=True, https="beside"),
+                module="gunicorn", uid=10050, https="beside",
+                page=("/history", 'name="csrf_token"')),
         Service("flask", "FLASK_PORT", "healthz", "Flask echo and bookshop, gunicorn behind nginx (week 7)",
                 stack="flask", container="flask-nginx", unit="stacklab-flask", app="flask", front_unit="nginx",
-                gunicorn=True, https="only"),
+                module="gunicorn", uid=10060, https="only",
+                page=("/detail/id3", "Foundations of Python Network Programming")),
         Service("django", "DJANGO_PORT", "healthz", "Django bookshop and mailing list (weeks 8-10)",
                 stack="django", container="django-nginx", unit="stacklab-django", app="django", front_unit="nginx",
-                backends=("postgres",), gunicorn=True, jobs=("django-init",), https="only"),
+                backends=("postgres",), module="gunicorn", uid=10070, jobs=("django-init",), https="only",
+                page=("/accounts/login/", 'name="csrfmiddlewaretoken"'), limits=(("memory_max", "256M"),)),
         Service("lab", "LAB_PORT", "healthz", "this index page and its health checks, gunicorn behind nginx",
                 stack="lab", container="lab-nginx", unit="stacklab-lab", app="lab", front_unit="nginx",
-                gunicorn=True, https="beside"),
+                module="gunicorn", uid=10090, https="beside"),
     )
 }  # fmt: skip
 
@@ -101,10 +142,16 @@ def stacks() -> dict[str, list[Service]]:
 
 
 def as_json() -> str:
-    """The catalog for tools outside Python: every service (with http, units and compose_services) and, per
-    stack, its port keys, systemd units and compose services."""
+    """The catalog for tools outside Python: every service (with its properties) and, per stack, its port keys,
+    systemd units, compose services, user, uid, VM limits and the units the stacklab_app role writes."""
     services = [
-        {**asdict(s), "http": s.http, "units": list(s.units), "compose_services": list(s.compose_services)}
+        {
+            **asdict(s),
+            "limits": dict(s.limits),
+            **{key: getattr(s, key) for key in ("http", "gunicorn", "front", "user")},
+            "units": list(s.units),
+            "compose_services": list(s.compose_services),
+        }
         for s in SERVICES.values()
     ]
     by_stack = {
@@ -113,6 +160,11 @@ def as_json() -> str:
             "port_keys": [s.port_key for s in members],
             "units": list(dict.fromkeys(u for s in members for u in s.units)),
             "compose_services": list(dict.fromkeys(c for s in members for c in s.compose_services)),
+            "user": members[0].user,
+            "uid": members[0].uid,
+            "limits": {key: value for s in members for key, value in s.limits},
+            # Its own processes' units (not the front server's): what `python -m` runs in each.
+            "processes": [{"unit": s.unit, "module": s.module, "args": list(s.args)} for s in members if s.module],
         }
         for stack, members in stacks().items()
     }

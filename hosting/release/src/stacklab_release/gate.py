@@ -26,6 +26,8 @@ from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from stacklab_core.catalog import SERVICES
+
 Row = tuple[str, bool, str]
 MAX_BODY = 1 << 20  # bytes read from any page: a broken server cannot make the gate hoard memory
 
@@ -37,12 +39,8 @@ class Page:
     must_contain: str
 
 
-PAGES = {
-    "django-page": Page("DJANGO_PORT", "/accounts/login/", 'name="csrfmiddlewaretoken"'),
-    "flask-page": Page("FLASK_PORT", "/detail/id3", "Foundations of Python Network Programming"),
-    "wsgi-page": Page("WSGI_PORT", "/history", 'name="csrf_token"'),
-    "cgi-page": Page("CGI_PORT", "/cgi-bin/echo_cgi.py?message=gate-{nonce}", "Message: gate-{nonce}"),
-}
+# The catalog's `page` of each service that has one, in catalog order: <service>-page.
+PAGES = {f"{s.name}-page": Page(s.port_key, *s.page) for s in SERVICES.values() if s.page}
 
 
 def _get(conn: http.client.HTTPConnection, path: str) -> tuple[http.client.HTTPResponse, str]:
