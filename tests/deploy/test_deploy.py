@@ -10,6 +10,7 @@ import socket
 import subprocess
 
 import pytest
+from stacklab_core.catalog import SERVICES
 from stacklab_echo.runtime import SHUTTING_DOWN
 from support import HOST, REPO, SSH_CONFIG, TARGET, deployed_name, release_lines, served_marker
 
@@ -132,7 +133,7 @@ def test_never_provisioned_host_is_named_so(fab):
 
 def gunicorn_masters(on_host) -> dict[str, str]:
     """MainPID of each gunicorn unit: the same after a deploy proves a reload (HUP), not a restart."""
-    units = [f"stacklab-{app}" for app in ("flask", "django", "wsgi", "lab")]
+    units = [s.unit for s in SERVICES.values() if s.gunicorn]
     pids = on_host(f"systemctl show --property=MainPID --value {' '.join(units)}").split()
     assert len(pids) == len(units) and "0" not in pids, f"gunicorn units not all running: {pids}"
     return dict(zip(units, pids, strict=True))

@@ -2,7 +2,7 @@
 inside each one (a testinfra host spec), for the two kinds of target.
 
     compose  the local `docker compose` project (default): ports on 127.0.0.1, inside = docker://stacklab-<svc>-1
-    swarm    the lab as a swarm stack on the local engine (scripts/swarm.py): ports on 127.0.0.1 (host mode, every
+    swarm    the lab as a swarm stack on the local engine (hosting/swarm): ports on 127.0.0.1 (host mode, every
              interface), inside = docker://<a running task's container> of service <stack>_<svc>
     vm       a server built by Ansible: ports on STACKLAB_VM_ADDRESS (default 127.0.0.2), inside = the testinfra
              spec in STACKLAB_VM_HOST (ssh://..., ansible://...); secrets from STACKLAB_SECRETS_DIR
@@ -26,8 +26,9 @@ ROOT = Path(__file__).resolve().parents[2]
 # Every service of the lab (stacklab_core.catalog): its check name, port key, compose services and VM units.
 SERVICES: tuple[Service, ...] = tuple(CATALOG.values())
 
-# systemd units on a VM whose main process is a root master by design (see Target.main_pid_command).
-FRONT_SERVERS = ("nginx", "apache2")
+# systemd units on a VM whose main process is a root master by design (see Target.main_pid_command): the front
+# servers of the catalog (nginx, apache2).
+FRONT_SERVERS = tuple(sorted({s.front_unit or s.unit for s in SERVICES if s.front}))
 
 # Every long-running compose service (container) of the stack.
 CONTAINERS = tuple(sorted({c for s in SERVICES for c in s.compose_services}))

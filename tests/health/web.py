@@ -4,6 +4,7 @@ import re
 import secrets
 
 import requests
+from stacklab_core.catalog import SERVICES
 
 TIMEOUT = 10
 
@@ -72,7 +73,8 @@ def wsgi_post(session: requests.Session, base: str, message: str) -> requests.Re
 
 
 # One real page of each HTTP app behind a front server, besides /healthz: an app whose health endpoint answers
-# while its pages fail (templates, static, database, the CGI handler) fails here. Each raises AssertionError.
+# while its pages fail (templates, static, database, the CGI handler) fails here. Each raises AssertionError. The
+# apps are those the catalog gives a deploy gate page (`page`); these look deeper than its one string.
 
 
 def page_cgi(target) -> None:
@@ -108,4 +110,20 @@ def page_django(target) -> None:
     assert 'name="username"' in page.text and 'name="password"' in page.text
 
 
-PAGES = {"cgi": page_cgi, "wsgi": page_wsgi, "flask": page_flask, "django": page_django}  # service name -> check
+DEEPER = {"cgi": page_cgi, "wsgi": page_wsgi, "flask": page_flask, "django": page_django}
+
+
+def gate_page(service):
+    """The deploy gate's fetch of the service's catalog page, for an app without a deeper check."""
+
+    def check(target) -> None:
+        mark = nonce()
+        path, want = (part.format(nonce=mark) for part in service.page)
+        page = requests.get(f"{base_url(target, service.port_key)}{path}", timeout=TIMEOUT)
+        assert page.status_code == 200, f"{path}: {page.status_code} {page.text[:300]!r}"
+        assert want in page.text, f"{path}: {want!r} not in {page.text[:300]!r}"
+
+    return check
+
+
+PAGES = {s.name: DEEPER.get(s.name) or gate_page(s) for s in SERVICES.values() if s.page}  # service name -> check
