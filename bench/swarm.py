@@ -1,4 +1,4 @@
-"""Figures for the swarm stack (docs/swarm.md): time from `scripts/swarm.py up` to every service healthy, a rolling
+"""Figures for the swarm stack (docs/swarm.md): time from `./run swarm up` to every service healthy, a rolling
 update's duration (Flask, 2 replicas, start-first, forced to new tasks), and requests/s through Flask's nginx with
 1, 2 and 4 Flask replicas (wrk, loopback, published port). Prints them with the machine's core count; asserts
 nothing.
@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
+from stacklab_swarm.plan import port_plans
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "health"))
-import target  # noqa: E402 (the health suite's port plan: stack.env, overridden by the environment)
 
 STACK = os.environ.get("STACKLAB_STACK", "stacklab")
 FLASK = f"{STACK}_flask"
@@ -38,7 +38,7 @@ def timed(*argv: str) -> float:
 
 
 def swarm(*args: str) -> list[str]:
-    return [sys.executable, str(ROOT / "scripts" / "swarm.py"), *args]
+    return [sys.executable, "-m", "stacklab_swarm", *args]
 
 
 def requests_per_second(port: int, seconds: int, connections: int) -> float:
@@ -52,7 +52,7 @@ def main() -> int:
     parser.add_argument("--seconds", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     args = parser.parse_args()
-    port = target.load("swarm").port("FLASK_PORT")
+    port = int(port_plans()[1]["FLASK_PORT"])  # where the stack publishes it: stack.env, .env, the environment
     print(f"machine: {os.cpu_count()} cores; stack {STACK}; Flask's nginx on 127.0.0.1:{port}")
 
     run(*swarm("down", "--volumes"))

@@ -1,31 +1,24 @@
-"""The generated stack file (scripts/swarm.py) against the compose file it comes from: the same services, images,
+"""The generated stack file (stacklab_swarm) against the compose file it comes from: the same services, images,
 commands, healthchecks, secrets and volumes, the ports of the plan in host mode, and the deploy policies
 docs/swarm.md promises; and swarm's own loader accepts it (`docker stack config`)."""
 
-import importlib.util
 import json
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
-
-ROOT = Path(__file__).resolve().parents[2]
-spec = importlib.util.spec_from_file_location("swarm", ROOT / "scripts" / "swarm.py")
-swarm = importlib.util.module_from_spec(spec)
-sys.modules["swarm"] = swarm
-spec.loader.exec_module(swarm)
+from stacklab_swarm import common, plan, sites, stack_file
 
 
 @pytest.fixture(scope="module")
 def compose():
-    return swarm.compose_config(swarm.port_plans()[0])["services"]
+    return plan.compose_config(plan.port_plans()[0])["services"]
 
 
 @pytest.fixture(scope="module")
 def stack():
-    swarm.write_stack_file()
-    return json.loads(swarm.STACK_FILE.read_text())
+    stack_file.write_stack_file()
+    return json.loads(common.STACK_FILE.read_text())
 
 
 def test_every_running_compose_service_is_in_the_stack_alike(compose, stack):
@@ -44,7 +37,7 @@ def test_every_running_compose_service_is_in_the_stack_alike(compose, stack):
 
 
 def test_ports_follow_the_plan_in_host_mode(compose, stack):
-    _, published = swarm.port_plans()
+    _, published = plan.port_plans()
     plan_ports = {int(published[key]) for key in published if key.endswith("_PORT")}
     seen = set()
     for name, service in stack["services"].items():
@@ -61,19 +54,19 @@ def test_deploy_policies(stack):
     for name, service in services.items():
         deploy = service["deploy"]
         assert deploy["endpoint_mode"] == "dnsrr", name  # no IPVS here: no VIPs
-        if name in swarm.APPS:
+        if name in stack_file.APPS:
             assert deploy["replicas"] == 2
             assert deploy["update_config"]["order"] == "start-first"
             assert deploy["update_config"]["failure_action"] == "rollback"
             assert "healthcheck" in service, f"{name}: the update is health-gated"
-        elif name not in swarm.JOBS:
+        elif name not in stack_file.JOBS:
             assert deploy["replicas"] == 1, name
             assert deploy["update_config"]["order"] == "stop-first", name
     assert services["postgres"]["deploy"]["placement"]["constraints"] == ["node.labels.stacklab.db == true"]
 
 
 def test_fronts_get_the_dynamic_upstream_site(stack):
-    for front, service in swarm.FRONTS.items():
+    for front, service in sites.FRONTS.items():
         (config,) = stack["services"][front]["configs"]
         site = Path(stack["configs"][config["source"]]["file"]).read_text()
         assert "resolver 127.0.0.11 valid=10s" in site, front
@@ -82,7 +75,7 @@ def test_fronts_get_the_dynamic_upstream_site(stack):
 
 
 def test_swarm_reads_it():
-    out = subprocess.run(["docker", "stack", "config", "--compose-file", str(swarm.STACK_FILE)],
+    out = subprocess.run(["docker", "stack", "config", "--compose-file", str(common.STACK_FILE)],
                          capture_output=True, text=True, check=False)  # fmt: skip
     assert out.returncode == 0, out.stderr
     assert "Ignoring" not in out.stderr, out.stderr

@@ -1,4 +1,4 @@
-"""The lab as a swarm stack under steady loopback load (scripts/swarm.py, docs/swarm.md): rolling updates of
+"""The lab as a swarm stack under steady loopback load (stacklab_swarm, docs/swarm.md): rolling updates of
 Flask and Django with zero failed requests, swarm's own rollback of a Django image whose healthcheck fails (run
 beside the Flask tests: it takes over a minute), a killed Flask replica replaced and dropped by nginx, Flask scaled
 to 4 with every replica serving.
