@@ -90,5 +90,36 @@ def test_the_json_needs_only_the_standard_library():
         "port_keys": ["DJANGO_PORT"],
         "units": ["stacklab-django", "nginx"],
         "compose_services": ["django-nginx", "django", "postgres"],
+        "user": "stacklab-django",
+        "uid": 10070,
+        "limits": {"memory_max": "256M"},
+        "processes": [{"unit": "stacklab-django", "module": "gunicorn", "args": []}],
     }
     assert data["stacks"]["echo"]["port_keys"] == ["ECHO_PORT", "RECHO_PORT", "ECHO_SELECT_PORT"]
+    assert data["stacks"]["cgi"]["processes"] == []  # Apache runs the CGI programs: no unit of its own
+    cgi = data["services"][list(SERVICES).index("cgi")]
+    assert (cgi["front"], cgi["gunicorn"], cgi["page"][0]) == (
+        "apache",
+        False,
+        "/cgi-bin/echo_cgi.py?message=gate-{nonce}",
+    )
+
+
+def test_one_user_and_uid_per_stack():
+    uids = {stack: {s.uid for s in members} for stack, members in catalog.stacks().items()}
+    assert all(len(ids) == 1 and min(ids) >= 10000 for ids in uids.values()), uids
+    assert len({min(ids) for ids in uids.values()}) == len(uids), "two stacks share a uid"
+
+
+def test_apps_behind_nginx_run_gunicorn_and_the_rest_their_own_module():
+    for s in SERVICES.values():
+        assert (s.front == "nginx") == bool(s.app) == s.gunicorn, s.name
+        assert bool(s.module) == (s.front != "apache"), s.name
+        assert s.user == f"stacklab-{s.stack}"
+
+
+def test_gate_pages_and_limits_are_well_formed():
+    for s in SERVICES.values():
+        assert not s.page or (s.http and len(s.page) == 2 and s.page[0].startswith("/")), s.name
+        assert {key for key, _value in s.limits} <= {"memory_max", "tasks_max", "nofile"}, s.name
+    assert [s.name for s in SERVICES.values() if s.page] == ["cgi", "wsgi", "flask", "django"]

@@ -1,0 +1,38 @@
+"""docker/services.yml and the services' Dockerfiles against the catalog: containers, published ports,
+healthchecks, users and uids, run commands (tests/unit/lab/drift.py names each difference)."""
+
+import dataclasses
+
+from stacklab_core import checks
+from stacklab_core.catalog import SERVICES
+
+from tests.unit.lab import drift
+
+
+def test_compose_and_the_dockerfiles_say_what_the_catalog_says():
+    assert drift.drift(SERVICES.values(), drift.compose()) == []
+
+
+def test_every_check_kind_has_its_container_healthcheck():
+    assert set(drift.PROBES) == set(checks.KINDS)
+
+
+def test_the_drift_names_each_difference():
+    changed = dict(SERVICES)
+    changed["echo"] = dataclasses.replace(SERVICES["echo"], uid=10020)
+    changed["ws30"] = dataclasses.replace(SERVICES["ws30"], args=())
+    changed["flask"] = dataclasses.replace(SERVICES["flask"], check="hello")
+    spec = drift.compose()
+    del spec["recho"]
+    spec["chat"] = {**spec["chat"], "command": ["python3", "-m", "stacklab_chat.other"]}
+    spec["wsgi"] = {**spec["wsgi"], "ports": ["8000:8000"]}
+    spec["extra"] = {"healthcheck": {"test": ["CMD", "true"]}}
+    assert drift.drift(changed.values(), spec) == [
+        "compose service extra: long-running but in no catalog entry",
+        "echo: services/echo/Dockerfile does not run echo as stacklab-echo (10020:10020) as the catalog says",
+        "recho: no compose service 'recho' in docker/services.yml",
+        "chat: chat runs python3 -m stacklab_chat.other, the catalog says python3 -m stacklab_chat.server",
+        "ws30: ws30 runs python3 -m stacklab_www.ws30 --demo, the catalog says python3 -m stacklab_www.ws30",
+        "wsgi: wsgi is behind wsgi-nginx and must not publish a port",
+        "flask: flask-nginx's healthcheck is not stacklab-probe http / on ${FLASK_PORT}",
+    ]
