@@ -4,6 +4,7 @@ swarm stack file), and the drift test names what compose and its Dockerfile stil
 
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -122,3 +123,8 @@ def test_the_drift_names_what_compose_lacks_until_it_has_it(toy, tmp_path):
     ]
     (root / "services" / "gopher" / "Dockerfile").write_text(DOCKERFILE)
     assert drift.drift(catalog.SERVICES.values(), spec, root) == []
+
+
+def test_the_guide_takes_at_most_six_places():
+    guide = (ROOT / "docs" / "add-a-service.md").read_text()
+    assert re.findall(r"^## (\d+)\. ", guide, re.M) == ["1", "2", "3", "4", "5", "6"]
