@@ -13,8 +13,10 @@ from pathlib import Path
 
 import pytest
 from stacklab_core import catalog
-from stacklab_release import build, tool
+from stacklab_release import build
 from stacklab_release.build import BuildError
+from stacklab_release.install import install
+from stacklab_release.site import Failure, Site, read_release_file
 
 from tests.unit.release.wheels import make_wheel
 
@@ -101,9 +103,9 @@ def test_a_release_is_one_tarball_that_the_tool_installs(checkout, tmp_path, cap
         ]  # fmt: skip
     assert sorted(p.name for p in wheels.iterdir()) == ["requirements.txt", "stacklab_echo-1.0-py3-none-any.whl"]
 
-    site = tool.Site(root=tmp_path / "srv", python=sys.executable)
-    tool.install(site, made["tarball"], made["name"])  # verifies SHA256SUMS on the way
-    info = tool.read_release_file(site.releases / made["name"] / "RELEASE")
+    site = Site(root=tmp_path / "srv", python=sys.executable)
+    install(site, made["tarball"], made["name"])  # verifies SHA256SUMS on the way
+    info = read_release_file(site.releases / made["name"] / "RELEASE")
     assert info["STACKLAB_GIT_SHA"] == sha.strip() and info["STACKLAB_VERSION"] == sha[:7]
     assert info["STACKLAB_BUILT"] and info["STACKLAB_APPS"] == "echo"
     assert info["STACKLAB_STACKS"] == ",".join(catalog.stacks())  # the apps a server installs: the catalog's
@@ -122,9 +124,9 @@ def test_a_corrupt_wheel_in_a_release_is_caught_by_its_checksums(tmp_path, check
             data = data + b"x" if member.name.endswith(".whl") else data
             member.size = len(data)
             dst.addfile(member, io.BytesIO(data))
-    site = tool.Site(root=tmp_path / "srv", python=sys.executable)
-    with pytest.raises(tool.Failure, match="checksum mismatch"):
-        tool.install(site, str(corrupt), made.name)
+    site = Site(root=tmp_path / "srv", python=sys.executable)
+    with pytest.raises(Failure, match="checksum mismatch"):
+        install(site, str(corrupt), made.name)
 
 
 def test_bad_builds_are_refused_with_one_line(checkout, tmp_path, capsys):
