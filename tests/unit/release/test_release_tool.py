@@ -42,7 +42,7 @@ def wheelhouse(tmp_path):
         for app in apps:
             make_wheel(folder, app, version, body or f'VERSION = "{version}"\n')
         (folder / "requirements.txt").write_text("")
-        (folder / "RELEASE").write_text(f"STACKLAB_STACKS={','.join(apps)}\n")  # as stacklab_release.build writes it
+        (folder / "RELEASE").write_text(f"STACKLAB_STACKS={','.join(apps)}\n")  # as stacklab_deploy.build writes it
         return folder
 
     return make
