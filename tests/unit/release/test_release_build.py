@@ -74,6 +74,16 @@ def test_wheelhouse_is_rebuilt_only_when_what_goes_into_it_changed(checkout):
     assert sorted(p.name for p in out.parent.iterdir()) == ["wheelhouse", "wheelhouse.lock", "wheelhouse.source"]
 
 
+def test_a_file_belongs_to_the_workspace_package_whose_folder_holds_it(checkout):
+    (checkout / "core" / "src").mkdir(parents=True)
+    (checkout / "core" / "pyproject.toml").write_text("")
+    (checkout / "services" / "echo" / "pyproject.toml").write_text("")
+    assert build.member_of(checkout, "core/src/stacklab_core/layout.py") == "core"  # a member at the top
+    assert build.member_of(checkout, "services/echo/server.py") == "services/echo"
+    assert build.member_of(checkout, "services/README.md") == ""
+    assert build.member_of(checkout, "uv.lock") == ""
+
+
 def test_a_failed_wheelhouse_build_keeps_the_last_good_one(checkout, monkeypatch):
     out = checkout / "build" / "wheelhouse"
     build.wheelhouse(checkout, out, "3.13")
