@@ -53,7 +53,7 @@ from stacklab_deploy.helpers import (
     read_host_probe,
     refuse_uncommitted,
     say,
-)  # fmt: skip
+)
 from stacklab_release.tool import API as TOOL_API
 
 REPO = Path(__file__).resolve().parent

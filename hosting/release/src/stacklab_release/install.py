@@ -33,7 +33,7 @@ from stacklab_release.site import (
     release_dir,
     run,
     unprivileged,
-)  # fmt: skip
+)
 
 
 def unpack(src: Path, dest: Path) -> Path:

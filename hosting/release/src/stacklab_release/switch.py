@@ -20,7 +20,7 @@ from stacklab_release.site import (
     releases,
     serving_releases,
     switch_link,
-)  # fmt: skip
+)
 
 
 def activate(site: Site, name: str) -> None:

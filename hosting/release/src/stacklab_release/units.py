@@ -28,7 +28,7 @@ from stacklab_release.site import (
     run,
     served_file,
     unprivileged,
-)  # fmt: skip
+)
 
 RELOAD_TIMEOUT = 90  # seconds for gunicorn to replace every worker (its graceful_timeout is 30 s by default)
 
