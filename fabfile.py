@@ -11,14 +11,16 @@
     fab -H deploy@host backups                     the host's archives (the timer's, and those taken before deploys)
     fab -H deploy@host restore ARCHIVE             restore a local archive (uploaded) or one of the host's by name
 
-The health gate (stacklab_release.gate) runs the health suite's checks (stacklab_core.checks) and fetches one real
+The health gate (stacklab_deploy.gate) runs the health suite's checks (stacklab_core.checks) and fetches one real
 page of every app, from here against the host's address and the ports of stack.env; --target ADDR (or
 STACKLAB_TARGET) names that address when it differs from the SSH one (the local stand-ins publish the lab on
 127.0.0.2). SSH settings come from -H/-i or an ssh_config (`fab -S hosting/cache/ssh/config`); host keys are
-checked against UserKnownHostsFile (or ~/.ssh/known_hosts). The release is built by stacklab_release.build, as
+checked against UserKnownHostsFile (or ~/.ssh/known_hosts). The release is built by stacklab_deploy.build, as
 Ansible's first release is; the server-side steps are stacklab-release, the tool Ansible installed
 (hosting/release, docs/server-layout.md). Backups go through stacklab-backup, which Ansible's backup role installed
-with its settings (/etc/stacklab/backup.env; docs/backups.md); `fab deploy` takes one before it migrates.
+with its settings (/etc/stacklab/backup.env; docs/backups.md); `fab deploy` takes one before it migrates. Where
+those tools and their files are on a server: stacklab_core.layout. Fab's helpers that need no connection:
+stacklab_deploy (hosting/deploy).
 
 Two identities on a server (docs/security.md, "Least privilege"): every task but provision logs in as `deploy`,
 which may run as root only the subcommands of those two tools listed in /etc/sudoers.d/stacklab-deploy (always
@@ -33,35 +35,34 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.parse
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import datetime
 from pathlib import Path
 
 import paramiko
+import yaml  # ansible-core's own dependency, in the dev venv
 from fabric import Connection, task
 from invoke.exceptions import Exit, UnexpectedExit
-from stacklab_release.build import BuildError, build_release, machine_env, read_sums
-from stacklab_release.gate import check_https, describe, service_rows, wait_until_healthy
+from stacklab_core import layout, ports
+from stacklab_deploy.build import BuildError, build_release, machine_env
+from stacklab_deploy.gate import describe, https_rows, service_rows, wait_until_healthy
+from stacklab_deploy.helpers import (
+    HOST_PROBE,
+    DeployError,
+    one_host_inventory,
+    read_host_probe,
+    refuse_uncommitted,
+    say,
+)
 from stacklab_release.tool import API as TOOL_API
 
 REPO = Path(__file__).resolve().parent
-TOOL = "/usr/local/sbin/stacklab-release"
-SITE = "/srv/stacklab"  # the tool's STACKLAB_ROOT: releases and what they were made from are world-readable
-BACKUP_TOOL = "/usr/local/sbin/stacklab-backup"
-BACKUP_DIR = "/var/backups/stacklab"  # the backup role's default (backup_dir): the timer's archives
-PRE_DEPLOY_DIR = f"{BACKUP_DIR}/pre-deploy"  # fab deploy's, outside the timer's retention (deploy --keep prunes them)
+TOOL = layout.RELEASE_TOOL
+SITE = layout.ROOT  # the tool's STACKLAB_ROOT: releases and what they were made from are world-readable
+BACKUP_TOOL = layout.BACKUP_TOOL
+BACKUP_DIR = layout.BACKUP_DIR  # the backup role's default (backup_dir): the timer's archives
+PRE_DEPLOY_DIR = layout.PRE_DEPLOY_DIR  # fab deploy's, outside the timer's retention (deploy --keep prunes them)
 GATE_SECONDS = 30.0  # how long freshly (re)started services get to pass every check
-
-
-class DeployError(Exception):
-    """An expected failure: fab prints the message (no traceback) and exits 1."""
-
-
-def say(message: str) -> None:
-    print(f"[{datetime.now().strftime('%H:%M:%S')}] {message}", flush=True)
 
 
 # ---------------------------------------------------------------- connection and errors
@@ -161,8 +162,6 @@ def target_address(c: Connection, target: str | None) -> str:
 
 def health(c: Connection, target: str, names=None, timeout: float = 3.0) -> list[tuple[str, bool, str]]:
     """(name, ok, detail) for every check and app page from here, and every release unit's state on the host."""
-    from stacklab_core import ports  # the lab package, in the dev venv
-
     plan = ports.load(REPO / "stack.env")
     rows = service_rows(target, plan, names, timeout)
     rows += [row for row in https_rows(target, plan["LAB_PORT"], timeout) if names is None or row[0] in names]
@@ -175,17 +174,6 @@ def health(c: Connection, target: str, names=None, timeout: float = 3.0) -> list
     return rows
 
 
-def https_rows(target: str, lab_port: str, timeout: float) -> list[tuple[str, bool, str]]:
-    """TLS on (the lab index links https addresses, docs/https.md): each name's /healthz over a verified chain,
-    reached at the target address."""
-    try:
-        with urllib.request.urlopen(f"http://{target}:{lab_port}/status.json", timeout=timeout) as page:
-            urls = [row["url"] for row in json.load(page)["services"] if (row["url"] or "").startswith("https://")]
-    except (OSError, ValueError):
-        return []  # the lab index's own check says why
-    return [check_https(target, urllib.parse.urlsplit(url).hostname, timeout) for url in urls]
-
-
 def gate(c: Connection, target: str, seconds: float = GATE_SECONDS) -> list[tuple[str, bool, str]]:
     """Retry the failing checks until all pass or time runs out; return the failures (empty = healthy)."""
     return wait_until_healthy(lambda names: health(c, target, names), seconds)
@@ -194,25 +182,11 @@ def gate(c: Connection, target: str, seconds: float = GATE_SECONDS) -> list[tupl
 # ---------------------------------------------------------------- build
 
 
-def git(*args: str) -> str:
-    return subprocess.run(["git", *args], cwd=REPO, capture_output=True, text=True, check=True).stdout.strip()
-
-
 def build(c: Connection, force: bool) -> tuple[str, Path, int]:
-    """The release for the host's Python and architecture (stacklab_release.build, as Ansible's first release)."""
-    dirty = git("status", "--porcelain")
-    if dirty and not force:
-        count = len(dirty.splitlines())
-        raise DeployError(f"the work tree has {count} uncommitted change(s): commit them, or deploy with --force")
-    # The host's Python and architecture, and the wheels it has (readable without root): the tarball carries only
-    # the others. One SSH round trip.
-    probe = "import sys, platform; print(*sys.version_info[:2], platform.machine())"
-    out = c.run(f"python3 -c '{probe}'; cat {SITE}/current/wheelhouse/SHA256SUMS 2>/dev/null || true",
-                hide=True, in_stream=False).stdout  # fmt: skip
-    first, _, sums = out.partition("\n")
-    major, minor, arch = first.split()
-    host_has = read_sums(sums)
-    release = build_release(REPO, REPO / "build" / "releases", f"{major}.{minor}", arch, host_has=host_has)
+    """The release for the host's Python and architecture (stacklab_deploy.build, as Ansible's first release)."""
+    refuse_uncommitted(REPO, force)
+    python, arch, host_has = read_host_probe(c.run(HOST_PROBE, hide=True, in_stream=False).stdout)
+    release = build_release(REPO, REPO / "build" / "releases", python, arch, host_has=host_has)
     return release.name, release.tarball, release.left_out
 
 
@@ -237,8 +211,8 @@ def deploy(c, keep=5, force=False, target=None, gate_seconds=GATE_SECONDS):
         finally:
             c.run(f"rm -rf {upload_dir}", hide=True, warn=True, in_stream=False)
             tarball.unlink()
-        django_same = c.run(f"cmp -s {SITE}/releases/{old}/inputs/django {SITE}/releases/{name}/inputs/django",
-                            hide=True, warn=True, in_stream=False).ok  # fmt: skip
+        inputs = [f"{SITE}/{layout.RELEASES}/{release}/{layout.INPUTS}/django" for release in (old, name)]
+        django_same = c.run(f"cmp -s {inputs[0]} {inputs[1]}", hide=True, warn=True, in_stream=False).ok
         for step, what in (("check", "an app of it cannot start"), ("migrate", "its migrations failed")):
             if step == "migrate" and django_same:  # the same Django wheels: no migration to run or to undo
                 say("migrate: Django unchanged, no backup and no migrations needed")
@@ -458,8 +432,6 @@ def provision(c, inventory=None, extra_vars=None, check=False, admin=None):
 
 def parse_extra_vars(text: str) -> dict[str, object]:
     """--extra-vars as Ansible reads it: a YAML/JSON mapping, or key=value words (values stay strings)."""
-    import yaml  # ansible-core's own dependency, in the dev venv
-
     if text.lstrip().startswith(("{", "---")):
         loaded = yaml.safe_load(text)
         if not isinstance(loaded, dict):
@@ -480,24 +452,6 @@ def admin_connection(c: Connection, admin: str | None) -> Connection:
     if alias in c.config.base_ssh_config.get_hostnames():
         return Connection(alias, config=c.config)
     return Connection(c.host, user="admin", port=c.port, config=c.config, connect_kwargs=c.connect_kwargs)
-
-
-def one_host_inventory(c: Connection, folder: Path, name: str) -> str:
-    """An inventory where this one host (NAME) is every group of site.yml, reached the way connection c reaches it
-    (host, port, user, key and known_hosts as resolved from -H, -i and ssh_config)."""
-    host: dict[str, object] = {"ansible_host": c.host, "ansible_port": c.port, "ansible_user": c.user}
-    keys = c.ssh_config.get("identityfile") or c.connect_kwargs.get("key_filename") or []  # its own ssh_config's first
-    if keys:
-        host["ansible_ssh_private_key_file"] = str(Path(keys[0]).expanduser().resolve())
-    options = {k: c.ssh_config[k] for k in ("userknownhostsfile", "stricthostkeychecking", "identitiesonly")
-               if k in c.ssh_config}  # fmt: skip
-    if options:
-        host["ansible_ssh_common_args"] = " ".join(f"-o {k}={shlex.quote(v)}" for k, v in options.items())
-    hosts = {name: host}
-    groups = {"stacklab_db": {"hosts": hosts}, "stacklab_apps": {"hosts": hosts}}
-    path = folder / "hosts.json"  # JSON is YAML: Ansible's yaml inventory plugin reads it
-    path.write_text(json.dumps({"stacklab": {"children": groups}}, indent=2))
-    return str(path)
 
 
 if __name__ == "__main__":

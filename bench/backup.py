@@ -12,6 +12,7 @@ the end and the archives are written to a temporary directory that is removed. S
 
 import argparse
 import os
+import subprocess
 import sys
 import tarfile
 import tempfile
@@ -52,9 +53,11 @@ def main() -> int:
     parser.add_argument("--config", type=Path, help="a server's backup.env (default: the compose lab)")
     parser.add_argument("--tool", type=Path, help="the stacklab-backup zipapp to import (default: the workspace's)")
     args = parser.parse_args()
-    if args.tool:
-        sys.path.insert(0, str(args.tool))
-    from stacklab_backup import targets, tool
+    if args.tool and os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] != str(args.tool):
+        # The zipapp's modules rather than the workspace's: run again with it first on the import path.
+        path = os.pathsep.join(filter(None, [str(args.tool), os.environ.get("PYTHONPATH")]))
+        sys.exit(subprocess.run([sys.executable, *sys.argv], env={**os.environ, "PYTHONPATH": path}).returncode)
+    from stacklab_backup import targets, tool  # here: after the choice of modules above
 
     if not args.config:
         os.environ.update(BACKUP_TARGET="compose", BACKUP_COMPOSE_DIR=str(ROOT))

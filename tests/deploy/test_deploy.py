@@ -10,6 +10,7 @@ import socket
 import subprocess
 
 import pytest
+from stacklab_core import layout
 from stacklab_core.catalog import SERVICES
 from stacklab_echo.runtime import SHUTTING_DOWN
 from support import HOST, REPO, SSH_CONFIG, TARGET, deployed_name, release_lines, served_marker
@@ -72,7 +73,7 @@ TCP_UNITS = ["stacklab-echo", "stacklab-recho", "stacklab-echo-select", "stackla
 def assert_pruned(listed: dict[str, str], keep: int, on_host) -> None:
     """At most `keep` releases, besides those a running unit was started from (prune keeps them: the units an
     unchanged app left running may hold paths in them)."""
-    served = {line.split()[-1] for line in on_host("cat /srv/stacklab/.served").splitlines() if line.strip()}
+    served = {line.split()[-1] for line in on_host(f"cat {layout.SERVED_FILE}").splitlines() if line.strip()}
     extra = [name for name in sorted(listed)[:-keep] if name not in served]
     assert not extra, f"--keep {keep} left {extra} besides {sorted(listed)[-keep:]} and the served {served}"
 
@@ -254,7 +255,7 @@ def test_rollback_restores_the_previous_release(fab, plan, load, on_host):
 
 def test_status_reports_every_service_healthy(fab, plan):
     from stacklab_core.checks import CHECKS
-    from stacklab_release.gate import PAGES
+    from stacklab_deploy.gate import PAGES
 
     result = fab("status")
     assert result.returncode == 0, result.stdout + result.stderr

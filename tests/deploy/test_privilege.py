@@ -11,14 +11,15 @@ import secrets
 from pathlib import Path
 
 import pytest
+from stacklab_core import layout
 from support import HOST, REPO
 
 pytestmark = pytest.mark.timeout(1800)
 
-RELEASE = "/usr/local/sbin/stacklab-release"
-BACKUP = "/usr/local/sbin/stacklab-backup"
+RELEASE = layout.RELEASE_TOOL
+BACKUP = layout.BACKUP_TOOL
 NAME = "[A-Za-z0-9][A-Za-z0-9._-]*"
-ARCHIVE = "/var/backups/stacklab(/pre-deploy)?/stacklab-[0-9]{8}T[0-9]{6}Z[.]tar"
+ARCHIVE = f"{layout.BACKUP_DIR}(/pre-deploy)?/stacklab-[0-9]{{8}}T[0-9]{{6}}Z[.]tar"
 # What `sudo -l` must list, entry for entry (ansible/roles/base/templates/sudoers.j2): a new entry is a decision.
 ALLOWED = [
     f"{RELEASE} ^install - {NAME}$",
@@ -27,9 +28,9 @@ ALLOWED = [
     f"{RELEASE} reload",
     f"{RELEASE} units",
     f"{BACKUP} ^create( --with-secrets)?$",
-    f"{BACKUP} create --dir /var/backups/stacklab/pre-deploy",
-    f"{BACKUP} ^list --dir /var/backups/stacklab(/pre-deploy)?$",
-    f"{BACKUP} ^prune --dir /var/backups/stacklab/pre-deploy --keep-last [1-9][0-9]*$",
+    f"{BACKUP} create --dir {layout.PRE_DEPLOY_DIR}",
+    f"{BACKUP} ^list --dir {layout.BACKUP_DIR}(/pre-deploy)?$",
+    f"{BACKUP} ^prune --dir {layout.PRE_DEPLOY_DIR} --keep-last [1-9][0-9]*$",
     f"{BACKUP} ^(cat|restore) {ARCHIVE}$",
     f"{BACKUP} restore -",
 ]
@@ -55,7 +56,7 @@ REFUSED = [
     f"{BACKUP} restore /tmp/stacklab-20250101T000000Z.tar",
     f"{BACKUP} restore - --with-secrets",
     f"{BACKUP} cat /etc/shadow",
-    f"{BACKUP} cat /var/backups/stacklab/../../../etc/shadow",
+    f"{BACKUP} cat {layout.BACKUP_DIR}/../../../etc/shadow",
 ]
 
 
@@ -77,7 +78,7 @@ def test_deploy_cannot_run_anything_else_as_root(ssh, command):
 
 def test_deploy_cannot_replace_the_tools_it_runs_as_root(ssh, on_host):
     assert ssh("id -Gn").stdout.split() == ["deploy"]  # not in sudo (nor any other group)
-    for path in (RELEASE, BACKUP, "/usr/local/sbin", "/etc/sudoers.d", "/etc/sudoers.d/stacklab-deploy"):
+    for path in (RELEASE, BACKUP, layout.TOOLS_DIR, "/etc/sudoers.d", "/etc/sudoers.d/stacklab-deploy"):
         owner = on_host(f"sudo stat -c '%U:%G %a' {path}").split()  # as admin: deploy may not even read sudoers.d
         assert owner[0] == "root:root" and int(owner[1], 8) & 0o022 == 0, f"{path}: {owner}"
         assert ssh(f"test -w {path}").returncode != 0, f"deploy may write {path}"

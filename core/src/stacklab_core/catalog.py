@@ -1,7 +1,7 @@
 """The one list of the lab's services: what each is called where, its port key, how it runs and how it is checked.
 
 Everything else derives from it: the lab index page and its checks (stacklab_core.checks), the health suite for
-compose and for a VM (tests/health), the deploy gate's pages (stacklab_release.gate), the swarm stack
+compose and for a VM (tests/health), the deploy gate's pages (stacklab_deploy.gate), the swarm stack
 (stacklab_swarm), the Ansible roles' per-stack values (its JSON), the unit tests; tests/unit/lab names what
 docker/services.yml and the Dockerfiles say otherwise. Ports themselves live only in stack.env (stacklab_core.ports);
 an entry names its key. docs/add-a-service.md says how to add one.
@@ -43,7 +43,7 @@ class Service:
     # plain port, which keeps serving; "only": its plain port redirects there (login forms never go in clear).
     # "": no HTTPS (the course's socket and hand-written HTTP servers).
     https: str = ""
-    # The page `fab deploy`'s gate fetches besides its check (stacklab_release.gate): (path, text the answer must
+    # The page `fab deploy`'s gate fetches besides its check (stacklab_deploy.gate): (path, text the answer must
     # contain), a fresh token for {nonce} in both. A /healthz can answer while the app's real pages are broken.
     page: tuple[str, str] = ()
     # Its VM units' ceilings where they differ from the stacklab_app role's (memory_max, tasks_max, nofile): one

@@ -19,7 +19,9 @@ from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 import pytest
-from stacklab_backup import tool
+from stacklab_backup.archive import prune
+from stacklab_backup.create import create
+from stacklab_backup.restore import restore
 from stacklab_backup.targets import BackupError, LocalTarget
 
 URL = os.environ.get("TEST_DATABASE_URL", "")
@@ -182,17 +184,17 @@ def test_create_then_restore_brings_every_row_back(lab):
 @needs_postgres
 def test_secrets_only_when_asked(lab):
     target, _, tmp = lab
-    plain = tool.create(target, tmp / "backups", with_secrets=False)
+    plain = create(target, tmp / "backups", with_secrets=False)
     with tarfile.open(plain) as tar:
         assert not [n for n in tar.getnames() if n.startswith("secrets/")]
-    secret = tool.create(target, tmp / "secret-backups", with_secrets=True)
+    secret = create(target, tmp / "secret-backups", with_secrets=True)
     assert secret.stat().st_mode & 0o777 == 0o600
     with tarfile.open(secret) as tar:
         assert tar.extractfile("secrets/django_secret_key").read() == b"s3cret\n"
     (tmp / "secrets" / "django_secret_key").write_text("changed\n")
     with pytest.raises(BackupError, match="without --with-secrets"):
-        tool.restore(target, plain, with_secrets=True, say=lambda _: None)
-    tool.restore(target, secret, with_secrets=True, say=lambda _: None)
+        restore(target, plain, with_secrets=True, say=lambda _: None)
+    restore(target, secret, with_secrets=True, say=lambda _: None)
     assert (tmp / "secrets" / "django_secret_key").read_text() == "s3cret\n"
 
 
@@ -201,12 +203,12 @@ def test_a_smaller_host_restores_its_parts_and_names_the_others(lab):
     """An archive of a whole lab restored on a host with the database only (an off-site copy on a Django-only
     lab): the database comes back, the histories it does not keep are named as skipped and left alone."""
     target, db, tmp = lab
-    archive = tool.create(target, tmp / "backups", with_secrets=False)
+    archive = create(target, tmp / "backups", with_secrets=False)
     psql(db, "DELETE FROM books")
     history(tmp / "wsgi.sqlite3", "after the backup")
     database_only = LocalTarget({**target.config, "BACKUP_SQLITE": ""})
     said = []
-    tool.restore(database_only, archive, with_secrets=False, say=said.append)
+    restore(database_only, archive, with_secrets=False, say=said.append)
     assert psql(db, "SELECT count(*) FROM books") == "2"
     assert "sqlite: flask, wsgi not kept on this host, skipped" in said, said
     assert messages(tmp / "wsgi.sqlite3")[-1] == "after the backup"
@@ -226,7 +228,7 @@ def test_a_history_not_made_yet_is_skipped_and_restores_as_it_is(lab):
         assert "sqlite/flask.sqlite3" not in tar.getnames()
     history(tmp / "flask.sqlite3", "first message, after the backup")
     said = []
-    tool.restore(target, archive, with_secrets=False, say=said.append)
+    restore(target, archive, with_secrets=False, say=said.append)
     assert "sqlite: flask had no database when backed up, left as it is" in said, said
     assert messages(tmp / "flask.sqlite3") == ["first message, after the backup"]
     assert messages(tmp / "wsgi.sqlite3") == ["hello", "wsgi ✓"]
@@ -283,7 +285,7 @@ def test_bad_archive_refused_and_live_data_untouched(lab, damage):
     target, db, tmp = lab
     if damage == "dump fails halfway":  # a table whose data is most of the dump, in one big compressed chunk
         psql(db, "CREATE TABLE noise AS SELECT md5(random()::text) AS t FROM generate_series(1, 20000)")
-    archive = tool.create(target, tmp / "backups", with_secrets=False)
+    archive = create(target, tmp / "backups", with_secrets=False)
     make, error = BAD[damage]
     make(archive)
     psql(db, "INSERT INTO books VALUES ('978-2', 'written after the backup')")
@@ -322,7 +324,7 @@ def test_full_disk_leaves_no_archive(lab):
 @needs_postgres
 def test_verify_and_list(lab):
     target, _, tmp = lab
-    archive = tool.create(target, tmp / "backups", with_secrets=False)
+    archive = create(target, tmp / "backups", with_secrets=False)
     done = run_cli("verify", str(archive), env=cli_env(target))
     assert done.returncode == 0 and done.stdout.startswith(f"{archive}: ok (3 files"), done.stdout + done.stderr
     older = archive.with_name("stacklab-20200101T000000Z.tar")
@@ -345,7 +347,7 @@ def test_prune_keeps_newest_per_day_and_week(tmp_path):
     for name in names:
         (tmp_path / name).write_bytes(b"")
     (tmp_path / "stacklab-20240111T020000Z.tar.partial").write_bytes(b"")
-    removed = tool.prune(tmp_path, keep_daily=2, keep_weekly=2)
+    removed = prune(tmp_path, keep_daily=2, keep_weekly=2)
     kept = sorted(p.name for p in tmp_path.iterdir())
     # days: 11th, 10th; weeks: week 2's newest (11th), week 1's newest (3rd)
     assert kept == [
@@ -367,13 +369,13 @@ def test_missing_database_config_is_one_line(tmp_path):
 def test_restore_ends_sessions_left_on_the_live_database(lab):
     """A client still connected (an app not stopped, an operator's psql) cannot block the switch."""
     target, db, tmp = lab
-    archive = tool.create(target, tmp / "backups", with_secrets=False)
+    archive = create(target, tmp / "backups", with_secrets=False)
     client = subprocess.Popen(["psql", "-XAtq", "-d", db, "-c", "SELECT pg_sleep(120)"], stderr=subprocess.DEVNULL)
     try:
         query = f"SELECT count(*) FROM pg_stat_activity WHERE datname = '{db}' AND query LIKE '%pg_sleep%'"  # noqa: S608
         while psql("postgres", query) != "1":
             assert client.poll() is None, "the client ended by itself"
-        tool.restore(target, archive, with_secrets=False, say=lambda _: None)
+        restore(target, archive, with_secrets=False, say=lambda _: None)
         assert client.wait(timeout=30) != 0, "the client's session was not ended"
     finally:
         client.kill()

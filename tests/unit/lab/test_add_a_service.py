@@ -92,7 +92,7 @@ def test_the_health_suite_gets_its_ids_containers_and_page(toy, monkeypatch):
 
 
 def test_the_deploy_gate_fetches_its_page(toy, monkeypatch):
-    gate = fresh(monkeypatch, "stacklab_release.gate")
+    gate = fresh(monkeypatch, "stacklab_deploy.gate")
     assert gate.PAGES["gopher-page"] == gate.Page("GOPHER_PORT", "/menu/{nonce}", "gopher {nonce}")
 
 

@@ -1,4 +1,4 @@
-"""stacklab_release.build: the release tarball and the tool's zipapp, built the one way fab and Ansible both use.
+"""stacklab_deploy.build: the release tarball and the tool's zipapp, built the one way fab and Ansible both use.
 The wheelhouse builder is exercised with a stand-in scripts/wheelhouse in a throwaway checkout (the real one
 downloads every locked wheel); the real one runs in the VM and deploy stages."""
 
@@ -9,16 +9,21 @@ import re
 import subprocess
 import sys
 import tarfile
+import zipfile
 from pathlib import Path
 
 import pytest
 from stacklab_core import catalog
-from stacklab_release import build, tool
-from stacklab_release.build import BuildError
+from stacklab_deploy import build
+from stacklab_deploy.build import BuildError
+from stacklab_release.install import install
+from stacklab_release.site import Failure, Site, read_release_file
 
 from tests.unit.release.wheels import make_wheel
 
 REPO = Path(__file__).resolve().parents[3]
+# The interpreter the venv was made from, isolated (-I: no PYTHONPATH, no user site, not the venv's packages).
+BARE_PYTHON = [getattr(sys, "_base_executable", sys.executable), "-I"]
 GIT = ["git", "-c", "user.name=tests", "-c", "user.email=tests@localhost"]
 
 # Writes a wheelhouse with one file per run and notes each run, so a test sees when it was (not) rebuilt.
@@ -69,6 +74,16 @@ def test_wheelhouse_is_rebuilt_only_when_what_goes_into_it_changed(checkout):
     assert sorted(p.name for p in out.parent.iterdir()) == ["wheelhouse", "wheelhouse.lock", "wheelhouse.source"]
 
 
+def test_a_file_belongs_to_the_workspace_package_whose_folder_holds_it(checkout):
+    (checkout / "core" / "src").mkdir(parents=True)
+    (checkout / "core" / "pyproject.toml").write_text("")
+    (checkout / "services" / "echo" / "pyproject.toml").write_text("")
+    assert build.member_of(checkout, "core/src/stacklab_core/layout.py") == "core"  # a member at the top
+    assert build.member_of(checkout, "services/echo/server.py") == "services/echo"
+    assert build.member_of(checkout, "services/README.md") == ""
+    assert build.member_of(checkout, "uv.lock") == ""
+
+
 def test_a_failed_wheelhouse_build_keeps_the_last_good_one(checkout, monkeypatch):
     out = checkout / "build" / "wheelhouse"
     build.wheelhouse(checkout, out, "3.13")
@@ -101,9 +116,9 @@ def test_a_release_is_one_tarball_that_the_tool_installs(checkout, tmp_path, cap
         ]  # fmt: skip
     assert sorted(p.name for p in wheels.iterdir()) == ["requirements.txt", "stacklab_echo-1.0-py3-none-any.whl"]
 
-    site = tool.Site(root=tmp_path / "srv", python=sys.executable)
-    tool.install(site, made["tarball"], made["name"])  # verifies SHA256SUMS on the way
-    info = tool.read_release_file(site.releases / made["name"] / "RELEASE")
+    site = Site(root=tmp_path / "srv", python=sys.executable)
+    install(site, made["tarball"], made["name"])  # verifies SHA256SUMS on the way
+    info = read_release_file(site.releases / made["name"] / "RELEASE")
     assert info["STACKLAB_GIT_SHA"] == sha.strip() and info["STACKLAB_VERSION"] == sha[:7]
     assert info["STACKLAB_BUILT"] and info["STACKLAB_APPS"] == "echo"
     assert info["STACKLAB_STACKS"] == ",".join(catalog.stacks())  # the apps a server installs: the catalog's
@@ -122,9 +137,9 @@ def test_a_corrupt_wheel_in_a_release_is_caught_by_its_checksums(tmp_path, check
             data = data + b"x" if member.name.endswith(".whl") else data
             member.size = len(data)
             dst.addfile(member, io.BytesIO(data))
-    site = tool.Site(root=tmp_path / "srv", python=sys.executable)
-    with pytest.raises(tool.Failure, match="checksum mismatch"):
-        tool.install(site, str(corrupt), made.name)
+    site = Site(root=tmp_path / "srv", python=sys.executable)
+    with pytest.raises(Failure, match="checksum mismatch"):
+        install(site, str(corrupt), made.name)
 
 
 def test_bad_builds_are_refused_with_one_line(checkout, tmp_path, capsys):
@@ -132,15 +147,15 @@ def test_bad_builds_are_refused_with_one_line(checkout, tmp_path, capsys):
         build.build_release(checkout, tmp_path / "out", arch="riscv64")
     assert build.main(["release", str(checkout), str(tmp_path / "out"), "--prebuilt"]) == 1
     err = capsys.readouterr().err
-    assert err.startswith("stacklab-release-build: error: ") and "no prebuilt wheelhouse" in err
+    assert err.startswith("stacklab-deploy-build: error: ") and "no prebuilt wheelhouse" in err
     assert runs(checkout) == []  # nothing was built
 
 
 def test_the_tool_zipapp_is_reproducible_and_is_the_tool(tmp_path):
     # As Ansible builds it: the checkout's sources on PYTHONPATH, whatever python runs the play.
-    env = {**os.environ, "PYTHONPATH": str(REPO / "hosting" / "release" / "src")}
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join(str(REPO / p) for p in ("hosting/deploy/src", "core/src"))}
     for name in ("a", "b"):
-        argv = [sys.executable, "-m", "stacklab_release.build", "tool", str(REPO), str(tmp_path / name)]
+        argv = [sys.executable, "-m", "stacklab_deploy.build", "tool", str(REPO), str(tmp_path / name)]
         subprocess.run(argv, env=env, check=True, capture_output=True)
     zipapp = tmp_path / "a"
     assert zipapp.read_bytes() == (tmp_path / "b").read_bytes()  # so Ansible's copy task changes nothing
@@ -151,11 +166,22 @@ def test_the_tool_zipapp_is_reproducible_and_is_the_tool(tmp_path):
     (root / "releases" / "20250101T000000-aaaaaaa" / "RELEASE").write_text("STACKLAB_VERSION=v1\n")
     env = {"PATH": os.environ["PATH"], "STACKLAB_ROOT": str(root)}
 
-    def run(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([str(zipapp), *args], env=env, capture_output=True, text=True, check=False)
+    def run(*args: str) -> subprocess.CompletedProcess:  # as a server runs it: its python3 alone, no venv
+        return subprocess.run([*BARE_PYTHON, str(zipapp), *args], env=env, capture_output=True, text=True, check=False)
 
     assert run("activate", "20250101T000000-aaaaaaa").returncode == 0
     assert run("current").stdout == "20250101T000000-aaaaaaa\n"
     assert run("list").stdout.startswith("* 20250101T000000-aaaaaaa  version=v1 ")
     refused = run("activate", "../etc")
     assert refused.returncode == 1 and refused.stderr.startswith("stacklab-release: error: bad release name")
+
+
+@pytest.mark.parametrize("package", sorted(build.TOOLS))
+def test_each_server_tool_runs_on_a_bare_python(tmp_path, package):
+    """A server has python3 and nothing of the lab: the zipapp carries what it imports (its package, TOOL_CORE)."""
+    assert subprocess.run([*BARE_PYTHON, "-c", "import stacklab_core"], capture_output=True).returncode != 0
+    zipapp = build.build_tool(REPO, tmp_path / package, package)
+    done = subprocess.run([*BARE_PYTHON, str(zipapp), "--help"], capture_output=True, text=True, check=False)
+    assert done.returncode == 0 and done.stdout.startswith("usage: stacklab-"), done.stderr
+    with zipfile.ZipFile(zipapp) as archive:
+        assert "stacklab_core/layout.py" in archive.namelist()

@@ -1,4 +1,4 @@
-"""The deploy gate (stacklab_release.gate) against a real HTTP server on 127.0.0.1 that plays the four web apps:
+"""The deploy gate (stacklab_deploy.gate) against a real HTTP server on 127.0.0.1 that plays the four web apps:
 an app whose /healthz answers 200 while its real page is broken must fail the gate."""
 
 import socket
@@ -9,7 +9,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
-from stacklab_release import gate
+from stacklab_deploy import gate
 
 HEALTHY = {
     "/healthz": "ok\n",

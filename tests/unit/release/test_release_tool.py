@@ -1,5 +1,5 @@
-"""stacklab_release.tool by import, in a temporary root (no systemd here: the unit steps run on a stand-in, in
-tests/deploy). Real venvs, real offline pip installs from a small wheelhouse of generated wheels."""
+"""The release tool (stacklab_release) by import, in a temporary root (no systemd here: the unit steps run on a
+stand-in, in tests/deploy). Real venvs, real offline pip installs from a small wheelhouse of generated wheels."""
 
 import hashlib
 import os
@@ -9,8 +9,9 @@ import tarfile
 from pathlib import Path
 
 import pytest
-from stacklab_release import tool
-from stacklab_release.tool import Site
+from stacklab_release import switch, tool, units
+from stacklab_release.install import constraints, copy_regular_tree, install
+from stacklab_release.site import Failure, Site, inputs_of, link_target, read_release_file, releases, served_file
 
 from tests.unit.release.wheels import make_wheel
 
@@ -41,7 +42,7 @@ def wheelhouse(tmp_path):
         for app in apps:
             make_wheel(folder, app, version, body or f'VERSION = "{version}"\n')
         (folder / "requirements.txt").write_text("")
-        (folder / "RELEASE").write_text(f"STACKLAB_STACKS={','.join(apps)}\n")  # as stacklab_release.build writes it
+        (folder / "RELEASE").write_text(f"STACKLAB_STACKS={','.join(apps)}\n")  # as stacklab_deploy.build writes it
         return folder
 
     return make
@@ -57,21 +58,21 @@ def current_version(site: Site, app="echo") -> str:
 def test_install_refuses_a_release_that_names_no_stacks(site, wheelhouse):
     folder = wheelhouse("1.0")
     (folder / "RELEASE").unlink()
-    with pytest.raises(tool.Failure, match="names no STACKLAB_STACKS"):
-        tool.install(site, str(folder), "20250101T000000-aaaaaaa")
+    with pytest.raises(Failure, match="names no STACKLAB_STACKS"):
+        install(site, str(folder), "20250101T000000-aaaaaaa")
 
 
 def test_install_activate_switch_and_rollback(site, cli, wheelhouse):
-    tool.install(site, str(wheelhouse("1.0")), "20250101T000000-aaaaaaa")
+    install(site, str(wheelhouse("1.0")), "20250101T000000-aaaaaaa")
     assert cli("current")[0] == 1  # installed is not active
-    tool.activate(site, "20250101T000000-aaaaaaa")
+    switch.activate(site, "20250101T000000-aaaaaaa")
     assert current_version(site) == "1.0"
     release = site.releases / "20250101T000000-aaaaaaa"
     assert (release / "venvs" / "chat").is_dir()
-    assert tool.read_release_file(release / "RELEASE")["STACKLAB_RELEASE"] == "20250101T000000-aaaaaaa"
+    assert read_release_file(release / "RELEASE")["STACKLAB_RELEASE"] == "20250101T000000-aaaaaaa"
 
-    tool.install(site, str(wheelhouse("2.0")), "20250102T000000-bbbbbbb")
-    tool.activate(site, "20250102T000000-bbbbbbb")
+    install(site, str(wheelhouse("2.0")), "20250102T000000-bbbbbbb")
+    switch.activate(site, "20250102T000000-bbbbbbb")
     assert current_version(site) == "2.0"
     assert os.readlink(site.current) == "releases/20250102T000000-bbbbbbb"  # relative, one rename
     assert cli("previous") == (0, "20250101T000000-aaaaaaa\n", "")
@@ -83,7 +84,7 @@ def test_install_activate_switch_and_rollback(site, cli, wheelhouse):
 
     assert cli("rollback")[0] == 0
     assert current_version(site) == "1.0"
-    assert tool.link_target(site.previous) == "20250102T000000-bbbbbbb"
+    assert link_target(site.previous) == "20250102T000000-bbbbbbb"
 
 
 # A stand-in for Django's manage.py: records what collectstatic was run with, in the static root it was given.
@@ -107,9 +108,9 @@ def test_install_collects_django_static_files_with_throwaway_settings(site, tmp_
     monkeypatch.setenv("DJANGO_SECRET_KEY", "the-real-key")  # never handed to collectstatic
     # As root the tool runs collectstatic as nobody, who cannot reach this test's interpreter or tmp_path (root's,
     # 0700): the drop itself is exercised on a stand-in (tests/deploy/test_privilege.py).
-    monkeypatch.setattr(tool, "unprivileged", dict)
+    monkeypatch.setattr("stacklab_release.install.unprivileged", dict)
     monkeypatch.setenv("DATABASE_URL", "postgres://real@db.example/real")
-    tool.install(site, str(folder), "20250101T000000-ccccccc")
+    install(site, str(folder), "20250101T000000-ccccccc")
     static = site.releases / "20250101T000000-ccccccc" / "static" / "django"
     command, key, database = (static / "seen.txt").read_text().splitlines()
     assert command == "collectstatic --noinput"
@@ -121,13 +122,13 @@ def test_what_an_unprivileged_process_wrote_is_copied_without_following_links(tm
     src, dest = tmp_path / "written", tmp_path / "release"
     (src / "css").mkdir(parents=True)
     (src / "css" / "site.css").write_text("body {}\n")
-    tool.copy_regular_tree(src, dest)
+    copy_regular_tree(src, dest)
     assert (dest / "css" / "site.css").read_text() == "body {}\n"
     secret = tmp_path / "secret"
     secret.write_text("root's alone\n")
     (src / "css" / "leak.css").symlink_to(secret)
-    with pytest.raises(tool.Failure, match=r"leak\.css: not a regular file"):
-        tool.copy_regular_tree(src, tmp_path / "again")
+    with pytest.raises(Failure, match=r"leak\.css: not a regular file"):
+        copy_regular_tree(src, tmp_path / "again")
     assert not (tmp_path / "again" / "css" / "leak.css").exists()
 
 
@@ -163,17 +164,17 @@ def test_install_is_idempotent_and_a_failed_install_leaves_nothing(site, cli, wh
     status, _out, err = cli("install", str(broken), "20250102T000000-bbbbbbb")
     assert status == 1 and "pip install" in err and "Traceback" not in err
     assert not (site.releases / "20250102T000000-bbbbbbb").exists()
-    assert tool.releases(site) == ["20250101T000000-aaaaaaa"]
+    assert releases(site) == ["20250101T000000-aaaaaaa"]
 
 
 def test_an_interrupted_install_is_redone_and_never_listed(site, wheelhouse):
     half = site.releases / "20250101T000000-aaaaaaa"
     (half / "venvs").mkdir(parents=True)  # what a killed install leaves: no RELEASE
-    assert tool.releases(site) == []
-    with pytest.raises(tool.Failure, match="not installed"):
-        tool.activate(site, "20250101T000000-aaaaaaa")
-    tool.install(site, str(wheelhouse("1.0", apps=("echo",))), "20250101T000000-aaaaaaa")
-    assert tool.releases(site) == ["20250101T000000-aaaaaaa"]
+    assert releases(site) == []
+    with pytest.raises(Failure, match="not installed"):
+        switch.activate(site, "20250101T000000-aaaaaaa")
+    install(site, str(wheelhouse("1.0", apps=("echo",))), "20250101T000000-aaaaaaa")
+    assert releases(site) == ["20250101T000000-aaaaaaa"]
 
 
 def installed(site: Site, *names: str) -> None:
@@ -187,10 +188,10 @@ def test_prune_keeps_the_newest_and_never_current_or_previous(site):
     names = [f"2025010{day}T000000-aaaaaa{day}" for day in range(1, 6)]
     installed(site, *names)
     (site.releases / "20250106T000000-unfinished").mkdir()
-    tool.activate(site, names[0])
-    tool.activate(site, names[1])  # current = 2nd oldest, previous = oldest
-    tool.prune(site, 2)
-    assert tool.releases(site) == [names[0], names[1], names[3], names[4]]
+    switch.activate(site, names[0])
+    switch.activate(site, names[1])  # current = 2nd oldest, previous = oldest
+    switch.prune(site, 2)
+    assert releases(site) == [names[0], names[1], names[3], names[4]]
     assert not (site.releases / "20250106T000000-unfinished").exists()
 
 
@@ -198,21 +199,21 @@ def test_prune_keeps_a_release_a_running_unit_was_started_from(site):
     """A unit left running by `reload` (its app unchanged) may hold paths in the release it started from."""
     names = [f"2025010{day}T000000-aaaaaa{day}" for day in range(1, 6)]
     installed(site, *names)
-    tool.activate(site, names[3])
-    tool.activate(site, names[4])
-    tool.served_file(site).write_text(f"stacklab-ws30=0123abcd {names[1]}\n")
-    tool.prune(site, 1)
-    assert tool.releases(site) == [names[1], names[3], names[4]]
+    switch.activate(site, names[3])
+    switch.activate(site, names[4])
+    served_file(site).write_text(f"stacklab-ws30=0123abcd {names[1]}\n")
+    switch.prune(site, 1)
+    assert releases(site) == [names[1], names[3], names[4]]
 
 
 def test_remove_refuses_current_and_repoints_previous(site, cli):
     for name in ("20250101T000000-aaaaaaa", "20250102T000000-bbbbbbb", "20250103T000000-ccccccc"):
         installed(site, name)
-        tool.activate(site, name)
+        switch.activate(site, name)
     status, _out, err = cli("remove", "20250103T000000-ccccccc")
     assert status == 1 and "is current" in err
-    tool.remove(site, "20250102T000000-bbbbbbb")  # the previous one: previous falls back to the newest other
-    assert tool.link_target(site.previous) == "20250101T000000-aaaaaaa"
+    switch.remove(site, "20250102T000000-bbbbbbb")  # the previous one: previous falls back to the newest other
+    assert link_target(site.previous) == "20250101T000000-aaaaaaa"
 
 
 @pytest.mark.parametrize(
@@ -242,19 +243,19 @@ SHOW_EXEC_START = (  # `systemctl show -p ExecStart` of a gunicorn unit, as syst
 
 
 def test_exec_argv_and_in_release_point_a_unit_at_a_new_release():
-    argv = tool.exec_argv({"ExecStart": [SHOW_EXEC_START]})
+    argv = units.exec_argv({"ExecStart": [SHOW_EXEC_START]})
     assert argv == [
         "/srv/stacklab/current/venvs/flask/bin/python", "-m", "gunicorn",
         "-c", "/srv/stacklab/current/conf/flask/gunicorn.conf.py", "stacklab_flask.wsgi:app",
     ]  # fmt: skip
     current = Path("/srv/stacklab/current")
-    assert tool.runs_from(current, argv)
-    assert not tool.runs_from(current, ["/usr/sbin/nginx", "-g", "daemon off;"])
-    assert not tool.runs_from(current, ["/srv/stacklab/current-old/venvs/x/bin/python"])
-    moved = tool.in_release(current, argv, Path("/srv/stacklab/releases/R"))
+    assert units.runs_from(current, argv)
+    assert not units.runs_from(current, ["/usr/sbin/nginx", "-g", "daemon off;"])
+    assert not units.runs_from(current, ["/srv/stacklab/current-old/venvs/x/bin/python"])
+    moved = units.in_release(current, argv, Path("/srv/stacklab/releases/R"))
     assert moved[0] == "/srv/stacklab/releases/R/venvs/flask/bin/python"
     assert moved[4] == "/srv/stacklab/releases/R/conf/flask/gunicorn.conf.py" and moved[5] == argv[5]
-    assert tool.exec_argv({}) == []
+    assert units.exec_argv({}) == []
 
 
 def test_constraints_drop_hashes_and_options(tmp_path):
@@ -262,7 +263,7 @@ def test_constraints_drop_hashes_and_options(tmp_path):
         "# exported by uv\n-e ./services/echo\nflask==3.1.0 \\\n    --hash=sha256:aa \\\n    --hash=sha256:bb\n"
         "gunicorn==23.0.0 ; python_full_version >= '3.11' \\\n    --hash=sha256:cc\n"
     )
-    assert tool.constraints(tmp_path).read_text().splitlines() == [
+    assert constraints(tmp_path).read_text().splitlines() == [
         "flask==3.1.0",
         "gunicorn==23.0.0 ; python_full_version >= '3.11'",
     ]
@@ -271,17 +272,17 @@ def test_constraints_drop_hashes_and_options(tmp_path):
 def test_read_release_file_takes_key_value_lines(tmp_path):
     path = tmp_path / "RELEASE"
     path.write_text("# a comment\nSTACKLAB_VERSION = v1-3-gabc \n\nnot a pair\nSTACKLAB_GIT_SHA=abc=def\n")
-    assert tool.read_release_file(path) == {"STACKLAB_VERSION": "v1-3-gabc", "STACKLAB_GIT_SHA": "abc=def"}
-    assert tool.read_release_file(tmp_path / "missing") == {}
+    assert read_release_file(path) == {"STACKLAB_VERSION": "v1-3-gabc", "STACKLAB_GIT_SHA": "abc=def"}
+    assert read_release_file(tmp_path / "missing") == {}
 
 
 def test_children_finds_a_process_s_children():
     child = subprocess.Popen([sys.executable, "-c", "import sys; sys.stdin.read()"], stdin=subprocess.PIPE)
     try:
-        assert child.pid in tool.children(os.getpid())
+        assert child.pid in units.children(os.getpid())
     finally:
         child.communicate(b"")
-    assert child.pid not in tool.children(os.getpid())
+    assert child.pid not in units.children(os.getpid())
 
 
 def test_install_reuses_what_did_not_change_and_takes_missing_wheels_from_current(site, cli, wheelhouse, tmp_path):
@@ -289,8 +290,8 @@ def test_install_reuses_what_did_not_change_and_takes_missing_wheels_from_curren
     the upload, as fab does: echo's venv is release 1's, as hard links; chat's is release 1's with its changed
     wheel installed over it; both run the right code, also once release 1 is gone."""
     first = wheelhouse("1.0")
-    tool.install(site, str(first), "20250101T000000-aaaaaaa")
-    tool.activate(site, "20250101T000000-aaaaaaa")
+    install(site, str(first), "20250101T000000-aaaaaaa")
+    switch.activate(site, "20250101T000000-aaaaaaa")
     old = site.releases / "20250101T000000-aaaaaaa"
 
     second = tmp_path / "wh-second"
@@ -323,9 +324,9 @@ def test_install_reuses_what_did_not_change_and_takes_missing_wheels_from_curren
     assert str(old) not in (new / "venvs" / "echo" / "pyvenv.cfg").read_text() + "".join(
         p.read_text(errors="replace") for p in (new / "venvs" / "echo" / "bin").iterdir() if not p.is_symlink()
     )
-    assert tool.inputs_of(new, "echo") == tool.inputs_of(old, "echo") != ""
-    assert tool.inputs_of(new, "chat") != tool.inputs_of(old, "chat")
-    tool.activate(site, "20250102T000000-bbbbbbb")
-    tool.remove(site, "20250101T000000-aaaaaaa")  # the reused venv needs nothing of release 1's folder
+    assert inputs_of(new, "echo") == inputs_of(old, "echo") != ""
+    assert inputs_of(new, "chat") != inputs_of(old, "chat")
+    switch.activate(site, "20250102T000000-bbbbbbb")
+    switch.remove(site, "20250101T000000-aaaaaaa")  # the reused venv needs nothing of release 1's folder
     assert current_version(site, "chat") == "1.0-changed"
     assert current_version(site, "echo") == "1.0"

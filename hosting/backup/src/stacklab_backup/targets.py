@@ -21,7 +21,9 @@ from importlib import resources
 from pathlib import Path
 from typing import IO, ClassVar
 
-DEFAULT_CONFIG = Path("/etc/stacklab/backup.env")
+from stacklab_core import layout
+
+DEFAULT_CONFIG = Path(layout.BACKUP_CONFIG)
 
 
 class BackupError(Exception):
@@ -89,7 +91,7 @@ class Target:
 
     @property
     def backup_dir(self) -> Path:
-        return Path(self.config.get("BACKUP_DIR", "/var/backups/stacklab"))
+        return Path(self.config.get("BACKUP_DIR", layout.BACKUP_DIR))
 
     def host(self) -> str:
         return socket.gethostname()
@@ -181,7 +183,7 @@ class LocalTarget(Target):
         run([*self._as(self._owner(path)), sys.executable, "-c", source("sqlitecopy"), "load", path], name, data)
 
     def _release_link(self) -> Path:
-        return Path(self.config.get("BACKUP_RELEASE_LINK", "/srv/stacklab/current"))
+        return Path(self.config.get("BACKUP_RELEASE_LINK", layout.CURRENT_LINK))
 
     def code_migrations(self):
         python = self._release_link() / "venvs" / "django" / "bin" / "python"
@@ -196,7 +198,7 @@ class LocalTarget(Target):
         return link.resolve().name if link.is_symlink() else ""
 
     def secrets_dir(self):
-        return Path(self.config.get("BACKUP_SECRETS_DIR", "/etc/stacklab"))
+        return Path(self.config.get("BACKUP_SECRETS_DIR", layout.CONFIG_DIR))
 
     def _units(self) -> list[str]:
         return [u for u in self.config.get("BACKUP_UNITS", "").split(",") if u]

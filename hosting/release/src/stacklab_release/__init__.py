@@ -1,2 +1,3 @@
-"""The lab's releases: the server-side tool (tool), how a release and the tool are built (build), and the health
-gate `fab deploy` runs after a switch (gate). Standard library only (docs/server-layout.md, docs/deploy.md)."""
+"""The lab's server-side release tool, shipped as a zipapp: the command line (tool) and its parts (site, install,
+reuse, units, switch). Standard library and stacklab_core.layout only (docs/server-layout.md); it is built and
+driven from the control machine by stacklab_deploy (docs/deploy.md)."""

@@ -9,23 +9,26 @@ working app renders:
     wsgi-page     GET /history                           200, the form's CSRF token (csrf_token)
     cgi-page      GET /cgi-bin/echo_cgi.py?message=N     200, `Message: N` echoed (N fresh each time)
 
-Rows are (name, ok, detail). service_rows() adds these to the health suite's checks (stacklab_core.checks, which
-the control machine's workspace has; a server never runs this module); wait_until_healthy() retries what fails.
+Rows are (name, ok, detail). service_rows() adds these to the health suite's checks (stacklab_core.checks),
+https_rows() checks each https address the lab index links; wait_until_healthy() retries what fails.
 """
 
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import secrets
 import socket
 import ssl
 import time
 import urllib.parse
+import urllib.request
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
+from stacklab_core import checks
 from stacklab_core.catalog import SERVICES
 
 Row = tuple[str, bool, str]
@@ -110,14 +113,23 @@ def check_pages(host: str, plan: Mapping[str, str], names: Iterable[str] | None 
 
 def service_rows(target: str, plan: Mapping[str, str], names: Iterable[str] | None = None, timeout=3.0) -> list[Row]:
     """The health suite's checks and the app pages, from here; names (default all) may mix both kinds."""
-    from stacklab_core import checks  # the control machine's workspace package: the checks the health suite runs
-
     names = None if names is None else set(names)
     lab = [n for n in checks.CHECKS if names is None or n in names]
     rows = [(r.name, r.ok, r.detail) for r in checks.run(target, plan, lab, timeout)] if lab else []
     if names is None or names & PAGES.keys():
         rows += check_pages(target, plan, names, timeout)
     return rows
+
+
+def https_rows(target: str, lab_port: str, timeout: float) -> list[Row]:
+    """TLS on (the lab index links https addresses, docs/https.md): each name's /healthz over a verified chain,
+    reached at the target address."""
+    try:
+        with urllib.request.urlopen(f"http://{target}:{lab_port}/status.json", timeout=timeout) as page:
+            urls = [row["url"] for row in json.load(page)["services"] if (row["url"] or "").startswith("https://")]
+    except (OSError, ValueError):
+        return []  # the lab index's own check says why
+    return [check_https(target, urllib.parse.urlsplit(url).hostname, timeout) for url in urls]
 
 
 def wait_until_healthy(probe: Callable[[list[str] | None], list[Row]], seconds: float, pause: float = 1.0) -> list[Row]:

@@ -1,13 +1,13 @@
 """Build, on the control machine, what goes to a server: a release (one tarball) and the release tool (a zipapp).
 
 One code path for both shippers: `fab deploy` calls build_release() by import, Ansible's release role runs this
-module's command line on the control machine (delegate_to: localhost). Standard library only.
+module's command line on the control machine (delegate_to: localhost). Standard library and stacklab_core only.
 
-    python -m stacklab_release.build release CHECKOUT OUT_DIR [--python 3.13] [--arch x86_64]
+    python -m stacklab_deploy.build release CHECKOUT OUT_DIR [--python 3.13] [--arch x86_64]
                                              [--wheelhouse DIR] [--prebuilt]
         prints one JSON line {"name", "tarball", "wheelhouse"}; the tarball is OUT_DIR/NAME.tar.gz
-    python -m stacklab_release.build wheelhouse CHECKOUT OUT [--python 3.13]     prints "rebuilt" or "up to date"
-    python -m stacklab_release.build tool CHECKOUT OUT_FILE [--package stacklab_backup]
+    python -m stacklab_deploy.build wheelhouse CHECKOUT OUT [--python 3.13]     prints "rebuilt" or "up to date"
+    python -m stacklab_deploy.build tool CHECKOUT OUT_FILE [--package stacklab_backup]
                                              the stacklab-release zipapp (or the backup tool's: hosting/backup)
 
 A release tarball holds wheelhouse/: the wheels of scripts/wheelhouse (the lab's packages and every locked
@@ -38,11 +38,15 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from stacklab_core import catalog
+
 # What scripts/wheelhouse builds from: the workspace's packages, the lock, and the script itself.
-INPUTS = ("services", "hosting/release", "pyproject.toml", "uv.lock", "scripts/wheelhouse")
+INPUTS = ("core", "services", "hosting/release", "pyproject.toml", "uv.lock", "scripts/wheelhouse")
 TOOL_MAIN = "import sys\n\nfrom {package}.tool import main\n\nsys.exit(main())\n"
-# The server tools shipped as zipapps: package -> its source folder in the checkout (standard library only).
+# The server tools shipped as zipapps: package -> its source folder in the checkout. Each zipapp also carries the
+# stacklab_core modules below (standard library only, like the tools): a bare python3 runs it, with no venv.
 TOOLS = {"stacklab_release": "hosting/release/src", "stacklab_backup": "hosting/backup/src"}
+TOOL_CORE = ("core/src", "stacklab_core", ("__init__.py", "layout.py"))
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same sources give the same zipapp, so Ansible's copy stays unchanged
 
 
@@ -86,10 +90,13 @@ def input_files(checkout: Path) -> list[str]:
 
 
 def member_of(checkout: Path, name: str) -> str:
-    """The workspace package folder (services/X, hosting/release) a file belongs to, "" for the rest."""
+    """The workspace package folder (core, services/X, hosting/release) a file belongs to, "" for the rest."""
     parts = Path(name).parts
-    folder = Path(*parts[:2]) if len(parts) > 2 else None
-    return str(folder) if folder and (checkout / folder / "pyproject.toml").is_file() else ""
+    for depth in (1, 2):
+        folder = Path(*parts[:depth])
+        if len(parts) > depth and (checkout / folder / "pyproject.toml").is_file():
+            return str(folder)
+    return ""
 
 
 def fingerprint(checkout: Path, python_version: str) -> dict[str, str]:
@@ -168,8 +175,6 @@ def _wheelhouse(checkout: Path, out: Path, python_version: str) -> str:
 
 def release_info(checkout: Path, now: datetime) -> tuple[str, dict[str, str]]:
     """The release's name and what its RELEASE file says about where it came from."""
-    from stacklab_core import catalog  # the control machine's workspace has it; the servers' tool never builds
-
     sha = git(checkout, "rev-parse", "HEAD")
     # The apps the server installs, in the catalog's order: the release carries the list, the tool keeps none.
     info = {"STACKLAB_BUILT": f"{now:%Y-%m-%dT%H:%M:%SZ}", "STACKLAB_STACKS": ",".join(catalog.stacks())}
@@ -235,16 +240,19 @@ def build_release(
 
 
 def build_tool(checkout: Path, out: Path, package: str = "stacklab_release") -> Path:
-    """A server tool as one executable file: a zipapp of its package (python3 runs it), package.tool:main."""
+    """A server tool as one executable file: a zipapp of its package and TOOL_CORE (python3 runs it),
+    package.tool:main."""
     folder = checkout / TOOLS[package] / package
-    sources = sorted(folder.glob("*.py"))
+    sources = [(f"{package}/{path.name}", path) for path in sorted(folder.glob("*.py"))]
     if not sources:
         raise BuildError(f"{folder}: no {package} sources")
+    core_src, core, modules = TOOL_CORE
+    sources += [(f"{core}/{name}", checkout / core_src / core / name) for name in modules]
     buffer = io.BytesIO()
     buffer.write(b"#!/usr/bin/env python3\n")  # as zipapp does it: the shebang, then the archive
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in [("__main__.py", TOOL_MAIN.format(package=package).encode())] + [
-            (f"{package}/{path.name}", path.read_bytes()) for path in sources
+            (name, path.read_bytes()) for name, path in sources
         ]:
             member = zipfile.ZipInfo(name, ZIP_TIME)
             member.external_attr = 0o644 << 16
@@ -259,7 +267,7 @@ def build_tool(checkout: Path, out: Path, package: str = "stacklab_release") -> 
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="stacklab-release-build", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="stacklab-deploy-build", description=__doc__.split("\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     release = sub.add_parser("release", help="a release tarball; prints {name, tarball, wheelhouse} as JSON")
     release.add_argument("checkout", type=Path)
@@ -289,7 +297,7 @@ def main(argv: list[str] | None = None) -> int:
             case "tool":
                 print(build_tool(args.checkout, args.out, args.package))
     except BuildError as exc:
-        print(f"stacklab-release-build: error: {exc}", file=sys.stderr)
+        print(f"stacklab-deploy-build: error: {exc}", file=sys.stderr)
         return 1
     return 0
 
