@@ -271,38 +271,25 @@ class AcceptBackoff:
             self.paused = False
 
 
-class Acceptor(AcceptBackoff):
-    """Blocking accept for the threaded and serial servers: None instead of an exception when it fails, or after
-    SIGNAL_CHECK_SECONDS without a client; Shutdown once a stop signal came (see recv_within)."""
-
-    def __init__(self, listener: socket.socket):
-        super().__init__()
-        self.listener = listener
-        self.listener.settimeout(SIGNAL_CHECK_SECONDS)  # accepted sockets are still blocking (no default timeout)
-
-    def __call__(self) -> tuple[socket.socket, tuple] | None:
+def connections(listener: socket.socket) -> Iterator[tuple[socket.socket, tuple]]:
+    """The threaded and serial servers' blocking accept loop: each connection with its peer() address, until a stop
+    signal (Shutdown). The wait is sliced as recv_within's; a failed accept is logged and skipped."""
+    listener.settimeout(SIGNAL_CHECK_SECONDS)  # accepted sockets are still blocking (no default timeout)
+    backoff = AcceptBackoff()
+    while True:
         check_stop()
         try:
-            conn, addr = self.listener.accept()
+            conn, addr = listener.accept()
         except TimeoutError:
-            return None
+            continue
         except OSError as exc:
-            if exc.errno not in OUT_OF_FDS:  # e.g. the client reset before accept: skip it
+            if exc.errno in OUT_OF_FDS:
+                backoff.wait(exc)
+            else:  # e.g. the client reset before accept: skip it
                 log(f"accept failed: {exc.strerror or exc}")
-                return None
-            self.wait(exc)
-            return None
-        self.accepted()
-        return conn, addr
-
-
-def connections(listener: socket.socket) -> Iterator[tuple[socket.socket, tuple]]:
-    """The blocking servers' accept loop: each connection with its peer() address, until a stop signal (Shutdown)."""
-    accept = Acceptor(listener)
-    while True:
-        if accepted := accept():
-            conn, addr = accepted
-            yield conn, peer(addr)
+            continue
+        backoff.accepted()
+        yield conn, peer(addr)
 
 
 def peer(addr: tuple) -> tuple:
