@@ -12,7 +12,7 @@ import subprocess
 import pytest
 from stacklab_core import layout
 from stacklab_core.catalog import SERVICES
-from stacklab_echo.runtime import SHUTTING_DOWN
+from stacklab_core.runtime import SHUTTING_DOWN
 from support import HOST, REPO, SSH_CONFIG, TARGET, deployed_name, release_lines, served_marker
 
 pytestmark = pytest.mark.timeout(900)

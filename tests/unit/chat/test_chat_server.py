@@ -8,7 +8,7 @@ import threading
 import time
 
 import pytest
-from stacklab_echo.runtime import SHUTTING_DOWN
+from stacklab_core.runtime import SHUTTING_DOWN
 
 from tests.unit.chat.conftest import PREFIX, Peer
 from tests.unit.conftest import free_port, run_on_taken_port

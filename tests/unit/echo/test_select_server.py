@@ -6,7 +6,7 @@ import threading
 import time
 
 import pytest
-from stacklab_echo.runtime import SHUTTING_DOWN
+from stacklab_core.runtime import SHUTTING_DOWN
 
 from tests.unit.echo.conftest import (
     REPLY,

@@ -71,7 +71,7 @@ def test_the_signal_handler_only_notes_the_signal():
     one-shot server kept that lock and hung in its shutdown (seen in the unit runs: 30 s after `shutting down`)."""
     noted = """
 import signal
-from stacklab_echo import runtime
+from stacklab_core import runtime
 runtime.handle_signals()
 signal.raise_signal(signal.SIGTERM)  # the handler has run when this returns
 print("after the signal:", runtime.stop_signal() or "-", flush=True)

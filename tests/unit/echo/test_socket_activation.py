@@ -9,7 +9,7 @@ import subprocess
 import time
 
 import pytest
-from stacklab_echo.runtime import SHUTTING_DOWN
+from stacklab_core.runtime import SHUTTING_DOWN
 
 from tests.unit.conftest import BIN, free_port
 from tests.unit.echo.conftest import recv_exactly, recv_to_close

@@ -12,8 +12,8 @@ import os
 import re
 import socket
 
+from stacklab_core.runtime import env_flag, log, parse, parser, printable
 from stacklab_echo.multiplex import Connection, Multiplexer, add_flags, serve
-from stacklab_echo.runtime import env_number, log, parse, parser, printable
 
 NICK_COMMAND = b"/nick "
 NICK_MAX = 32
@@ -163,12 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     # 256 clients x (256 KiB unread + a 64 KiB partial line) = 80 MiB of buffers at most.
     add_flags(p, "CHAT", heartbeat=60.0, max_clients=256, max_output=256 * 1024, idle=900.0)
-    p.add_argument(
-        "--max-line",
-        type=int,
-        default=int(env_number("CHAT_MAX_LINE", 1 << 16)),
-        help="longest message in bytes; longer lines are refused (env CHAT_MAX_LINE, default 64 KiB)",
-    )
+    env_flag(p, "--max-line", "CHAT_MAX_LINE", 1 << 16, "longest message in bytes; longer lines are refused", "64 KiB")
     p.add_argument(
         "--extras",
         action="store_true",

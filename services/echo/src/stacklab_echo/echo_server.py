@@ -14,23 +14,22 @@ import socket
 import threading
 import time
 
-from stacklab_echo.runtime import (
-    Acceptor,
+from stacklab_core.runtime import (
     Shutdown,
-    env_number,
-    handle_signals,
-    listen,
+    close_gently,
+    connections,
+    env_flag,
+    listening,
     log,
     parse,
     parser,
-    peer,
     printable,
 )
 
 NEWLINE = b"\r\n"  # stripped from the end of logged data, as the course printed it
 RECV_SIZE = 1024  # the course's single recv: longer messages are truncated, by design
 MAX_HANDLERS = 512  # connections served at once; beyond this the oldest silent one is evicted
-DRAIN_LIMIT = 1 << 20  # bytes of unread input swallowed before closing, see _close_gently
+DRAIN_LIMIT = 1 << 20  # bytes of unread input swallowed before closing (close_gently)
 LINGER_SECONDS = 2.0  # total time to send the reply and swallow what follows it
 FINISH_SECONDS = 3.0  # on SIGTERM, how long the connections being served get to receive their answers
 
@@ -78,30 +77,19 @@ class Handlers:
 
 def main(argv: list[str] | None = None) -> int:
     p = parser("One-shot TCP echo server (port env ECHO_PORT).", "ECHO_PORT", 50000)
-    p.add_argument(
-        "--timeout",
-        type=float,
-        default=env_number("ECHO_TIMEOUT", 10.0),
-        help="seconds a client may take to send its message (env ECHO_TIMEOUT, default 10)",
-    )
+    env_flag(p, "--timeout", "ECHO_TIMEOUT", 10.0, "seconds a client may take to send its message")
     args = parse(p, argv)
     prefix = args.prefix.encode() + b": "
-    handle_signals()
-    with listen("echo_server", args.host, args.port) as server:
-        log(f"echo_server listening on port {args.port}")
+    with listening("echo_server", args.host, args.port) as server:
         handlers = Handlers(MAX_HANDLERS)
-        accept = Acceptor(server)
         try:
-            while True:
-                if not (accepted := accept()):
-                    continue
-                conn, addr = accepted
+            for conn, addr in connections(server):
                 if not handlers.admit(conn):
-                    log(f"from {peer(addr)!r}: refused, {MAX_HANDLERS} connections already being answered")
+                    log(f"from {addr!r}: refused, {MAX_HANDLERS} connections already being answered")
                     conn.close()
                     continue
-                handlers.waiting(conn, peer(addr))
-                client = (conn, peer(addr), prefix, args.timeout, handlers)
+                handlers.waiting(conn, addr)
+                client = (conn, addr, prefix, args.timeout, handlers)
                 threading.Thread(target=_serve, args=client, daemon=True).start()
         except Shutdown:  # exchanges under way end first: a restart cuts no client's answer short
             log("echo_server shutting down")
@@ -131,31 +119,11 @@ def _serve(conn: socket.socket, addr: tuple, prefix: bytes, timeout: float, hand
                 conn.settimeout(LINGER_SECONDS)
                 conn.sendall(prefix + data)
             log(f"from {addr!r}: {printable(data.rstrip(NEWLINE))}")
-            _close_gently(conn, deadline)
+            close_gently(conn, deadline, DRAIN_LIMIT)  # a message longer than RECV_SIZE must not reset the reply
         except OSError as exc:  # reset, broken pipe, a reply it does not read: this client only
             log(f"from {addr!r}: {exc.strerror or exc}")
         finally:
             handlers.slots.release()
-
-
-def _close_gently(conn: socket.socket, deadline: float) -> None:
-    """Send FIN after the reply, then swallow what the client still sends before closing.
-
-    Closing a socket with unread input makes the kernel send RST, which can destroy the reply before the client
-    reads it (a message longer than RECV_SIZE). Reading the rest, bounded in bytes and in total time (a client
-    trickling a byte at a time does not extend it), avoids that.
-    """
-    try:
-        conn.shutdown(socket.SHUT_WR)
-        drained = 0
-        while drained < DRAIN_LIMIT and (left := deadline - time.monotonic()) > 0:
-            conn.settimeout(left)
-            chunk = conn.recv(65536)
-            if not chunk:
-                return
-            drained += len(chunk)
-    except OSError:  # timeout or reset: the reply is out, nothing more to save
-        return
 
 
 if __name__ == "__main__":

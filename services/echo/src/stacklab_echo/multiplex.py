@@ -11,7 +11,7 @@ for `idle_timeout` seconds is closed. Memory for buffers is then at most max_cli
 
 Stopped by SIGTERM (a deploy restarts it), it accepts no more, serves what its clients already sent for
 STOP_GRACE_SECONDS, then every open connection gets what it is owed and `last_line`, then a clean close (FIN, never a
-reset). The listening socket may be systemd's (socket activation, stacklab_echo.runtime), which
+reset). The listening socket may be systemd's (socket activation, stacklab_core.runtime), which
 keeps it open across the restart: new clients wait in its queue meanwhile instead of being refused.
 """
 
@@ -19,23 +19,22 @@ import argparse
 import contextlib
 import datetime
 import selectors
-import signal
 import socket
 import time
 from collections.abc import Callable
 
-from stacklab_echo.runtime import (
+from stacklab_core.runtime import (
     FAREWELL_SECONDS,
     OUT_OF_FDS,
     SHUTTING_DOWN,
     Shutdown,
-    env_number,
-    handle_signals,
-    listen,
+    env_flag,
+    listening,
     log,
     peer,
     raise_fd_limit,
     stop_signal,
+    wakeup_socket,
 )
 
 WAKE = object()  # the selector's data for the socket a signal writes to
@@ -69,7 +68,6 @@ class Multiplexer:
         self.connections: dict[Connection, None] = {}  # insertion-ordered set of the open connections
         self.last_active: dict[Connection, float] = {}  # least recently active first: the next to time out
         self.accepting = False
-        self._wake: tuple[socket.socket, socket.socket] | None = None  # the signal handler's socket pair, once run
         self.stopping = False  # a signal came: accept no more
 
     # Hooks.
@@ -96,7 +94,10 @@ class Multiplexer:
     def run(self, heartbeat: float) -> None:
         self.listener.setblocking(False)
         self._accept_again()
-        self._wake_on_signals()
+        # SIGTERM/SIGINT (noted by runtime.handle_signals) stop the loop between two rounds, never inside one: an
+        # exception raised between a send and the bookkeeping after it would make the last words repeat what the
+        # client already got. The wake-up socket makes a signal wake the select.
+        self.selector.register(wakeup_socket(), selectors.EVENT_READ, WAKE)
         quiet_since = time.monotonic()
         try:
             stop_at = 0.0  # once stopping: input already on its way is still served until then
@@ -138,18 +139,6 @@ class Multiplexer:
         finally:  # also reached from a signal in the middle of close(): sock may already be None
             self.selector.close()
             self._farewell([conn for conn in self.connections if conn.sock is not None])
-
-    def _wake_on_signals(self) -> None:
-        """SIGTERM/SIGINT (noted by runtime.handle_signals) stop the loop between two rounds, never inside one: an
-        exception raised between a send and the bookkeeping after it would make the last words repeat what the
-        client already got. The interpreter writes a byte to a socket pair the moment the signal arrives
-        (set_wakeup_fd), which wakes the select even when the signal came just before it began to wait."""
-        wake_r, wake_w = socket.socketpair()
-        wake_r.setblocking(False)
-        wake_w.setblocking(False)
-        self._wake = (wake_r, wake_w)
-        self.selector.register(wake_r, selectors.EVENT_READ, WAKE)
-        signal.set_wakeup_fd(wake_w.fileno(), warn_on_full_buffer=False)
 
     def _farewell(self, conns: list[Connection]) -> None:
         """Every open connection gets what it is owed and the last line, then FIN; each is closed once its client
@@ -279,40 +268,20 @@ def add_flags(
     p: argparse.ArgumentParser, env_prefix: str, *, heartbeat: float, max_clients: int, max_output: int, idle: float
 ) -> None:
     """The flags of every multiplexing server, from env `<env_prefix>_...`: --heartbeat and the limits."""
-    p.add_argument(
-        "--heartbeat",
-        type=float,
-        default=env_number(f"{env_prefix}_HEARTBEAT", heartbeat),
-        help=f"idle seconds before `Server running at ...` (env {env_prefix}_HEARTBEAT, default {heartbeat:g})",
-    )
-    p.add_argument(
-        "--max-output",
-        type=int,
-        default=int(env_number(f"{env_prefix}_MAX_OUTPUT", max_output)),
-        help=f"unread bytes a client may owe before it is dropped (env {env_prefix}_MAX_OUTPUT, default {max_output})",
-    )
-    p.add_argument(
-        "--max-clients",
-        type=int,
-        default=int(env_number(f"{env_prefix}_MAX_CLIENTS", max_clients)),
-        help=f"clients at once; one more is refused (env {env_prefix}_MAX_CLIENTS, default {max_clients})",
-    )
-    p.add_argument(
-        "--idle-timeout",
-        type=float,
-        default=env_number(f"{env_prefix}_IDLE_TIMEOUT", idle),
-        help=f"seconds with no traffic before a client is closed (env {env_prefix}_IDLE_TIMEOUT, default {idle:g})",
-    )
+    env_flag(p, "--heartbeat", f"{env_prefix}_HEARTBEAT", heartbeat, "idle seconds before `Server running at ...`")
+    what = "unread bytes a client may owe before it is dropped"
+    env_flag(p, "--max-output", f"{env_prefix}_MAX_OUTPUT", max_output, what)
+    env_flag(p, "--max-clients", f"{env_prefix}_MAX_CLIENTS", max_clients, "clients at once; one more is refused")
+    what = "seconds with no traffic before a client is closed"
+    env_flag(p, "--idle-timeout", f"{env_prefix}_IDLE_TIMEOUT", idle, what)
 
 
 def serve(name: str, args: argparse.Namespace, make: Callable[[socket.socket], Multiplexer], mode: str = "") -> int:
     """Lift the open-file limit to what max_clients needs, listen, run until SIGTERM/SIGINT; `mode` goes in the
     start line's parentheses."""
     fd_limit = raise_fd_limit(args.max_clients + SPARE_FDS)
-    handle_signals()
-    with listen(name, args.host, args.port) as listener:
-        limits = f"max {args.max_clients} clients x {args.max_output} bytes, idle timeout {args.idle_timeout:g} s"
-        log(f"{name} listening on port {args.port} ({mode}open-file limit {fd_limit}; {limits})")
+    limits = f"max {args.max_clients} clients x {args.max_output} bytes, idle timeout {args.idle_timeout:g} s"
+    with listening(name, args.host, args.port, f" ({mode}open-file limit {fd_limit}; {limits})") as listener:
         try:
             make(listener).run(args.heartbeat)
         except Shutdown:

@@ -12,18 +12,16 @@ clients still queued stay in the listening socket's queue when systemd holds it 
 
 import socket
 
-from stacklab_echo.runtime import (
+from stacklab_core.runtime import (
     SHUTTING_DOWN,
-    Acceptor,
     Shutdown,
-    env_number,
+    connections,
+    env_flag,
     farewell,
-    handle_signals,
-    listen,
+    listening,
     log,
     parse,
     parser,
-    peer,
     recv_within,
     sendall_within,
 )
@@ -34,33 +32,22 @@ RECV_SIZE = 1024  # the course's bufsize: a long message is echoed chunk by chun
 
 def main(argv: list[str] | None = None) -> int:
     p = parser("Serial repeat-echo TCP server (port env RECHO_PORT).", "RECHO_PORT", 50002)
-    p.add_argument(
-        "--idle-timeout",
-        type=float,
-        default=env_number("RECHO_IDLE_TIMEOUT", 300.0),
-        help="seconds a silent client keeps its turn (env RECHO_IDLE_TIMEOUT, default 300)",
-    )
+    env_flag(p, "--idle-timeout", "RECHO_IDLE_TIMEOUT", 300.0, "seconds a silent client keeps its turn")
     args = parse(p, argv)
     prefix = args.prefix.encode() + b": "
-    handle_signals()
-    with listen("recho_server", args.host, args.port) as server:
-        log(f"recho_server listening on port {args.port}")
-        accept = Acceptor(server)
+    with listening("recho_server", args.host, args.port) as server:
         try:
-            while True:
-                if not (accepted := accept()):
-                    continue
-                conn, addr = accepted
+            for conn, addr in connections(server):
                 with conn:
                     try:
-                        log(f"accepted connection from {peer(addr)!r}")
+                        log(f"accepted connection from {addr!r}")
                         reason = _echo_until_closed(conn, prefix, args.idle_timeout)
                     except Shutdown:  # what the client in its turn still sends is echoed; then it is told, not reset
                         _echo_until_closed(conn, prefix, STOP_GRACE_SECONDS, stoppable=False)
                         farewell(conn, SHUTTING_DOWN)
-                        log(f"closed connection from {peer(addr)!r} (server shutting down)")
+                        log(f"closed connection from {addr!r} (server shutting down)")
                         raise
-                    log(f"closed connection from {peer(addr)!r}{reason}")
+                    log(f"closed connection from {addr!r}{reason}")
         except Shutdown:
             log("recho_server shutting down")
     return 0

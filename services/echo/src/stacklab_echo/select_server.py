@@ -12,8 +12,9 @@ closed when idle (see multiplex).
 import argparse
 import socket
 
+from stacklab_core.runtime import log, parse, parser, printable
+
 from stacklab_echo.multiplex import Connection, Multiplexer, add_flags, serve
-from stacklab_echo.runtime import log, parse, parser, printable
 
 NEWLINE = b"\r\n"  # stripped from the end of logged data, as the course printed it
 

@@ -9,18 +9,16 @@ One request per connection (HTTP/1.0 style, `Connection: close`), as in the cour
   cannot block the others; a bad request gets an error status instead of killing the server;
 - SIGTERM and SIGINT stop it cleanly (exit 0): it stops accepting, answers the requests it has begun to read and
   those in flight (STOP_GRACE_SECONDS), then exits; stdin is never read, so it runs detached under Docker or systemd;
-- under systemd it takes the listening socket from a socket unit (inherited_listener): the socket outlives a
-  restart, so a client that connects during a deploy waits in its queue instead of being refused.
+- under systemd it takes the listening socket from a socket unit (stacklab_core.runtime.inherited_listener): the
+  socket outlives a restart, so a client that connects during a deploy waits in its queue instead of being refused.
+Stop signals, the wake-up byte, the listener and the log are stacklab_core.runtime's, as for the socket servers.
 """
 
 import argparse
-import errno
 import os
 import queue
 import selectors
-import signal
 import socket
-import sys
 import threading
 import time
 import traceback
@@ -28,24 +26,22 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from stacklab_core.runtime import (
+    DEFAULT_PREFIX,
+    OUT_OF_FDS,
+    AcceptBackoff,
+    close_gently,
+    listening,
+    log,
+    stop_signal,
+    wakeup_socket,
+)
+
 from .wire import HttpError, Request, complete_head, parse_head, printable, response_head
 
-DEFAULT_PREFIX = "uw-student"
 LINGER_SECONDS = 2.0  # after answering, keep reading (and discarding) briefly so unread input doesn't cause a RST
 LINGER_BYTES = 16 * 1024 * 1024
 STOP_GRACE_SECONDS = 3.0
-OUT_OF_FDS = (errno.EMFILE, errno.ENFILE)
-ACCEPT_BACKOFF = 0.1  # seconds between accept attempts while out of file descriptors
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
-
-_log_lock = threading.Lock()
-
-
-def log(line: str) -> None:
-    """One line to stdout, flushed at once (Docker and journald collect it)."""
-    with _log_lock:
-        sys.stdout.write(line + "\n")
-        sys.stdout.flush()
 
 
 @dataclass
@@ -102,17 +98,6 @@ class Reading:
     data: bytearray = field(default_factory=bytearray)
 
 
-def inherited_listener() -> socket.socket | None:
-    """The listening socket systemd passed us (socket activation: LISTEN_PID is our pid, from fd 3), else None:
-    systemd keeps it open across a restart, so a request during a deploy waits instead of being refused.
-    (stacklab_echo.runtime has the same; this package depends on nothing.)"""
-    pid, count = os.environ.pop("LISTEN_PID", ""), os.environ.pop("LISTEN_FDS", "0")
-    os.environ.pop("LISTEN_FDNAMES", None)
-    if pid != str(os.getpid()) or not count.isdigit() or int(count) < 1:
-        return None
-    return socket.socket(fileno=3)  # family and type are read from the descriptor
-
-
 class HttpServer:
     def __init__(
         self,
@@ -130,41 +115,25 @@ class HttpServer:
         self._reading: dict[socket.socket, Reading] = {}  # accept order, which is deadline order
         self._work: queue.SimpleQueue = queue.SimpleQueue()  # (conn, addr, head or HttpError), None to stop
         self._workers: list[threading.Thread] = []
-        self._wake_r, self._wake_w = socket.socketpair()
-        self._wake_w.setblocking(False)  # set_wakeup_fd's condition: a signal must never block on it
-        self._stop_signal = ""
-        self._accept_paused = False
+        self._backoff = AcceptBackoff()
 
     def serve_forever(self) -> int:
-        family = socket.AF_INET6 if ":" in self.args.host else socket.AF_INET
-        try:
-            listener = inherited_listener() or socket.create_server(
-                (self.args.host, self.args.port), family=family, backlog=socket.SOMAXCONN
-            )
-        except OSError as exc:  # port taken, bad address: one clear line, not a traceback
-            where = f"{self.args.host} port {self.args.port}"
-            print(f"{self.name} cannot listen on {where}: {exc.strerror or exc}", file=sys.stderr, flush=True)
-            return 1
-        for sig in STOP_SIGNALS:
-            signal.signal(sig, self._on_signal)
-        # The interpreter writes a byte to _wake_w the moment a signal arrives: it wakes the select even when the
-        # signal came just before the select began to wait (the Python handler alone would run only after it).
-        signal.set_wakeup_fd(self._wake_w.fileno(), warn_on_full_buffer=False)
+        listener = listening(self.name, self.args.host, self.args.port)  # exits 1 when it cannot listen
         for _ in range(self.args.max_clients):
             worker = threading.Thread(target=self._work_loop, daemon=True)
             worker.start()
             self._workers.append(worker)
-        log(f"{self.name} listening on port {self.args.port}")
+        wake = wakeup_socket()
         with listener, selectors.DefaultSelector() as selector:
             listener.setblocking(False)
             selector.register(listener, selectors.EVENT_READ)
-            selector.register(self._wake_r, selectors.EVENT_READ)
+            selector.register(wake, selectors.EVENT_READ)
             stop_by = 0.0  # once stopping: heads being read still get their answer, until this time
             while True:
-                if self._stop_signal:  # set by the handler at any moment, also just before this check
+                if stop_signal():  # noted by the handler at any moment, also just before this check
                     if not stop_by:  # new clients wait in the (systemd's) queue from now on
                         selector.unregister(listener)
-                        selector.unregister(self._wake_r)  # it stays readable: it did its job
+                        selector.unregister(wake)  # it stays readable: it did its job
                         stop_by = time.monotonic() + STOP_GRACE_SECONDS
                     if not self._reading or time.monotonic() >= stop_by:
                         break
@@ -183,16 +152,13 @@ class HttpServer:
                 self._expire(selector)
             for conn in self._reading:
                 conn.close()
-        log(f"{self.name} shutting down ({self._stop_signal})")
+        log(f"{self.name} shutting down ({stop_signal()})")
         for _ in self._workers:
             self._work.put(None)
         deadline = time.monotonic() + STOP_GRACE_SECONDS
         for worker in self._workers:  # let requests in flight finish, briefly
             worker.join(max(0.0, deadline - time.monotonic()))
         return 0
-
-    def _on_signal(self, signum: int, _frame: object) -> None:
-        self._stop_signal = signal.Signals(signum).name  # the wakeup byte already woke the selector
 
     def _accept(self, listener: socket.socket, selector: selectors.BaseSelector) -> None:
         while True:  # every pending connection: bursts of connects are the normal case
@@ -207,15 +173,9 @@ class HttpServer:
                 if self._reading:  # the slowest head reader gives its descriptor to the newcomer
                     self._drop_oldest(selector, "out of file descriptors")
                     continue
-                # The client stays queued and the listener readable: returning at once would spin and flood the log.
-                if not self._accept_paused:
-                    log(f"accept paused: {exc.strerror}, retrying every {ACCEPT_BACKOFF:g} s")
-                    self._accept_paused = True
-                time.sleep(ACCEPT_BACKOFF)
+                self._backoff.wait(exc)
                 return
-            if self._accept_paused:
-                log("accept resumed")
-                self._accept_paused = False
+            self._backoff.accepted()
             if len(self._reading) >= self.args.max_connections:
                 self._drop_oldest(selector, f"{self.args.max_connections} request heads being read")
             conn.setblocking(False)
@@ -279,7 +239,7 @@ class HttpServer:
                 request_line, request, response = self._respond(head)
                 sent = self._send(conn, request, response)
                 log(f'{_peer(addr)} "{request_line}" {response.status} {sent}')
-                _linger_close(conn)
+                close_gently(conn, time.monotonic() + LINGER_SECONDS, LINGER_BYTES)
         except OSError as exc:  # the client went away mid-response: its problem, not the server's
             log(f"{_peer(addr)} connection error: {exc}")
         except Exception:  # a bug in one request must not kill the server
@@ -325,22 +285,6 @@ class HttpServer:
 
 def _error(exc: HttpError) -> Response:
     return text_response(exc.status, f"{exc.status} {exc.message}\n")
-
-
-def _linger_close(conn: socket.socket) -> None:
-    # Closing with unread input makes the kernel send RST, which can destroy the response before the client reads it.
-    try:
-        conn.shutdown(socket.SHUT_WR)
-        deadline = time.monotonic() + LINGER_SECONDS
-        drained = 0
-        while drained < LINGER_BYTES and (remaining := deadline - time.monotonic()) > 0:
-            conn.settimeout(remaining)
-            chunk = conn.recv(65536)
-            if not chunk:
-                break
-            drained += len(chunk)
-    except OSError:
-        pass
 
 
 def _peer(addr: tuple) -> str:

@@ -16,8 +16,10 @@ import os
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
+from stacklab_core.runtime import log
+
 from .script_runner import BUNDLED_SCRIPTS, ScriptRunner
-from .server import HttpServer, Response, common_arguments, log, text_response
+from .server import HttpServer, Response, common_arguments, text_response
 from .static import serve
 from .wire import HttpError, Request
 

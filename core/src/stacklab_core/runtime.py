@@ -1,9 +1,14 @@
-"""What every server shares, the echo servers and stacklab_chat's: settings from flags and env, the listening socket
-(inherited from systemd when it is socket-activated), logging, signal shutdown, the last words to a client, the
-open-file limit."""
+"""The course's servers' runtime: the echo servers, stacklab_chat's and the hand-written HTTP servers (stacklab_www).
+
+Settings from flags and env, the listening socket (inherited from systemd when it is socket-activated), logging,
+stop signals (noted by the handler, acted on where the server looks: between sliced blocking waits, or in a select
+loop woken by the interpreter's wake-up byte), the last words to a client, the open-file limit. One place, so that
+a fix to any of them lands once.
+"""
 
 import argparse
 import errno
+import math
 import os
 import resource
 import signal
@@ -11,6 +16,7 @@ import socket
 import sys
 import threading
 import time
+from collections.abc import Iterator
 
 DEFAULT_PREFIX = "uw-student"
 LOG_PREVIEW = 200  # characters of client data shown per log line; a 1 MB message must not become a 1 MB log line
@@ -33,7 +39,7 @@ _received: list[str] = []  # the stop signals received, in order
 
 def handle_signals() -> None:
     """SIGTERM and SIGINT are only noted; the server acts where it looks: check_stop() between its blocking waits
-    (each at most SIGNAL_CHECK_SECONDS), or its select loop (multiplex, woken by set_wakeup_fd). An exception
+    (each at most SIGNAL_CHECK_SECONDS), or its select loop (woken by wakeup_socket). An exception
     raised by the handler itself comes out of whatever line the main thread is on, a lock's __exit__ among them,
     and leaves that lock held: the one-shot server hung so in its shutdown, waiting for a semaphore it held."""
 
@@ -53,6 +59,23 @@ def check_stop() -> None:
     """Raise Shutdown once a stop signal came."""
     if _received:
         raise Shutdown(_received[0])
+
+
+# Both ends stay open for the process's life: a signal during the last words (after the loop's selector closed)
+# must find the writer's peer there, or the interpreter reports a broken pipe on stderr.
+_wakeup_pairs: list[tuple[socket.socket, socket.socket]] = []
+
+
+def wakeup_socket() -> socket.socket:
+    """A nonblocking socket that turns readable the moment a signal arrives, for a select loop to register: the
+    interpreter writes a byte to its pair (set_wakeup_fd), which wakes the select even when the signal came just
+    before it began to wait (the Python handler alone would run only after the select returned on its own)."""
+    reader, writer = socket.socketpair()
+    reader.setblocking(False)
+    writer.setblocking(False)  # set_wakeup_fd's condition: a signal must never block on it
+    signal.set_wakeup_fd(writer.fileno(), warn_on_full_buffer=False)
+    _wakeup_pairs.append((reader, writer))
+    return reader
 
 
 _log_lock = threading.Lock()
@@ -87,7 +110,7 @@ def env_number(name: str, default: float) -> float:
 def parser(
     description: str, port_env: str, default_port: int, script: str = "echo_server.py"
 ) -> argparse.ArgumentParser:
-    """Flags every server takes; a flag beats the env var, which beats the course's default.
+    """Flags every socket server (echo, chat) takes; a flag beats the env var, which beats the course's default.
 
     `script` is the course's program the positional port imitates.
     """
@@ -112,6 +135,14 @@ def parse(p: argparse.ArgumentParser, argv: list[str] | None) -> argparse.Namesp
     if args.port_arg is not None:
         args.port = args.port_arg
     return args
+
+
+def env_flag(p: argparse.ArgumentParser, flag: str, env: str, default: float, what: str, shown: str = "") -> None:
+    """A number flag that beats env var `env`, which beats `default` (its type, int or float, is the flag's);
+    the help says `what`, then the env var and the default (`shown`, else the number)."""
+    kind = type(default)
+    shown = shown or (f"{default:g}" if kind is float else str(default))
+    p.add_argument(flag, type=kind, default=kind(env_number(env, default)), help=f"{what} (env {env}, default {shown})")
 
 
 def inherited_listener() -> socket.socket | None:
@@ -142,6 +173,15 @@ def listen(name: str, host: str, port: int) -> socket.socket:
     except OSError as exc:  # port taken, bad address: one clear line, not a traceback
         print(f"{name} cannot listen on {host} port {port}: {exc.strerror or exc}", file=sys.stderr, flush=True)
         raise SystemExit(1) from None
+
+
+def listening(name: str, host: str, port: int, details: str = "") -> socket.socket:
+    """Every server's start: stop signals noted from now on (handle_signals), its listener (listen), and the log
+    line `NAME listening on port PORT` with `details` after it."""
+    handle_signals()
+    listener = listen(name, host, port)
+    log(f"{name} listening on port {port}{details}")
+    return listener
 
 
 def recv_within(conn: socket.socket, size: int, timeout: float, stoppable: bool = True) -> bytes:
@@ -185,47 +225,71 @@ def farewell(conn: socket.socket, line: bytes) -> None:
     try:
         conn.settimeout(FAREWELL_SECONDS)
         conn.sendall(line)
-        conn.shutdown(socket.SHUT_WR)
-        while (left := deadline - time.monotonic()) > 0:
-            conn.settimeout(left)
-            if not conn.recv(65536):
-                return
     except OSError:  # gone, reset or too slow: nothing more to tell it
+        return
+    close_gently(conn, deadline)
+
+
+def close_gently(conn: socket.socket, deadline: float, limit: float = math.inf) -> None:
+    """After the last bytes a blocking connection gets: FIN, then swallow what the client still sends, until it
+    closes, `limit` bytes or the `deadline` (a client trickling a byte at a time does not extend it).
+
+    Closing a socket with unread input makes the kernel send RST, which can destroy the last bytes before the
+    client reads them (a message longer than the server read, a request body it did not want).
+    """
+    try:
+        conn.shutdown(socket.SHUT_WR)
+        drained = 0
+        while drained < limit and (left := deadline - time.monotonic()) > 0:
+            conn.settimeout(left)
+            chunk = conn.recv(65536)
+            if not chunk:
+                return
+            drained += len(chunk)
+    except OSError:  # timeout or reset: what was sent is out, nothing more to save
         return
 
 
-class Acceptor:
-    """Blocking accept for the threaded and serial servers: None instead of an exception when it fails, or after
-    SIGNAL_CHECK_SECONDS without a client; Shutdown once a stop signal came (see recv_within).
+class AcceptBackoff:
+    """Out of file descriptors, the connection stays queued and the listener stays readable, so retrying at once
+    would spin at full CPU and flood the log: wait ACCEPT_BACKOFF between tries and log the pause once."""
 
-    Out of file descriptors, the connection stays queued and the listener stays readable, so retrying at once
-    would spin at full CPU and flood the log: wait ACCEPT_BACKOFF between tries and log the pause once.
-    """
-
-    def __init__(self, listener: socket.socket):
-        self.listener = listener
-        self.listener.settimeout(SIGNAL_CHECK_SECONDS)  # accepted sockets are still blocking (no default timeout)
+    def __init__(self):
         self.paused = False
 
-    def __call__(self) -> tuple[socket.socket, tuple] | None:
-        check_stop()
-        try:
-            conn, addr = self.listener.accept()
-        except TimeoutError:
-            return None
-        except OSError as exc:
-            if exc.errno not in OUT_OF_FDS:  # e.g. the client reset before accept: skip it
-                log(f"accept failed: {exc.strerror or exc}")
-                return None
-            if not self.paused:
-                log(f"accept paused: {exc.strerror}, retrying every {ACCEPT_BACKOFF:g} s")
-                self.paused = True
-            time.sleep(ACCEPT_BACKOFF)
-            return None
+    def wait(self, exc: OSError) -> None:
+        """accept failed with one of OUT_OF_FDS: pause before the next try."""
+        if not self.paused:
+            log(f"accept paused: {exc.strerror}, retrying every {ACCEPT_BACKOFF:g} s")
+            self.paused = True
+        time.sleep(ACCEPT_BACKOFF)
+
+    def accepted(self) -> None:
+        """accept succeeded: the end of a pause, if there was one, goes in the log."""
         if self.paused:
             log("accept resumed")
             self.paused = False
-        return conn, addr
+
+
+def connections(listener: socket.socket) -> Iterator[tuple[socket.socket, tuple]]:
+    """The threaded and serial servers' blocking accept loop: each connection with its peer() address, until a stop
+    signal (Shutdown). The wait is sliced as recv_within's; a failed accept is logged and skipped."""
+    listener.settimeout(SIGNAL_CHECK_SECONDS)  # accepted sockets are still blocking (no default timeout)
+    backoff = AcceptBackoff()
+    while True:
+        check_stop()
+        try:
+            conn, addr = listener.accept()
+        except TimeoutError:
+            continue
+        except OSError as exc:
+            if exc.errno in OUT_OF_FDS:
+                backoff.wait(exc)
+            else:  # e.g. the client reset before accept: skip it
+                log(f"accept failed: {exc.strerror or exc}")
+            continue
+        backoff.accepted()
+        yield conn, peer(addr)
 
 
 def peer(addr: tuple) -> tuple:
