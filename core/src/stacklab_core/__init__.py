@@ -1,2 +1,3 @@
 """What every target of the lab shares: the catalog of services, the port plan, the KEY=VALUE reader, the server
-layout and the protocol checks. Standard library only, so a bare server's python3 can run it too."""
+layout, the protocol checks and the course's server runtime. Standard library only, so a bare server's python3 can
+run it too."""
