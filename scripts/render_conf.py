@@ -3,6 +3,7 @@
 for containers: the image builds run it, and on a host it shows what a container gets.
 
     scripts/render_conf.py TEMPLATE OUTPUT [--env-file stack.env] [--vars FILE] [--set name=value ...]
+                           [--templates DIR]
     uv run scripts/render_conf.py services/flask/conf/nginx-site.conf.j2 - --vars services/flask/conf/nginx-site.env
 
 Variables: every stack.env key lower-cased (`flask_port`), a key set in the environment overriding the file's
@@ -10,6 +11,10 @@ value (as compose does: build args carry the resolved port plan), then the --var
 front's values in its image, services/<name>/conf/nginx-site.env, which scripts/swarm.py reuses), then each
 --set. A variable the template uses without a `default` and nobody sets is an error, not an empty string. Needs
 jinja2 (the workspace's dev tools; in images, the python runtime's venv).
+
+Imports and includes are looked up beside the template, then in --templates: by default the nginx role's
+templates/ folder, which holds what the nginx fronts share (nginx-front.j2), as Ansible's template module finds it
+when the role installs a site (ansible/roles/nginx/tasks/site.yml).
 """
 
 import argparse
@@ -19,6 +24,8 @@ from pathlib import Path
 
 import jinja2
 from stacklab_core.envfile import read  # the lab's one KEY=VALUE reader (image builds install stacklab-core)
+
+ROOT = Path(__file__).resolve().parent.parent
 
 
 def plan(env_file: Path) -> dict[str, str]:
@@ -34,9 +41,13 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("template", type=Path)
     parser.add_argument("output", type=Path, help="file to write, or - for stdout")
-    parser.add_argument("--env-file", type=Path, default=Path(__file__).resolve().parent.parent / "stack.env")
+    parser.add_argument("--env-file", type=Path, default=ROOT / "stack.env")
     parser.add_argument("--vars", type=Path, help="a file of per-target variables, one name=value per line")
     parser.add_argument("--set", action="append", default=[], metavar="NAME=VALUE", help="a per-target variable")
+    parser.add_argument(
+        "--templates", type=Path, default=ROOT / "ansible" / "roles" / "nginx" / "templates",
+        help="the folder of shared templates (imports, includes) after the template's own",
+    )  # fmt: skip
     args = parser.parse_args(argv)
 
     variables = plan(args.env_file)
@@ -52,7 +63,7 @@ def main(argv: list[str] | None = None) -> int:
         variables[name] = value
     # Ansible's template defaults: a newline after a block tag is dropped, the file's last newline kept.
     environment = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(args.template.parent),
+        loader=jinja2.FileSystemLoader([args.template.parent, args.templates]),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         keep_trailing_newline=True,

@@ -27,9 +27,11 @@ def render_template(path: Path, **variables) -> str:
     """Render as Ansible's template module (and scripts/render_conf.py) do: an undefined variable is an error, the
     newline after a block tag is dropped, the file's last newline kept."""
     environment = jinja2.Environment(  # noqa: S701 (server configuration, not HTML)
-        undefined=jinja2.StrictUndefined, trim_blocks=True, keep_trailing_newline=True
-    )
-    return environment.from_string(path.read_text()).render(**variables)
+        undefined=jinja2.StrictUndefined, trim_blocks=True, keep_trailing_newline=True,
+        # Imports beside the template, then the nginx fronts' shared macros (as the nginx role's site task finds them).
+        loader=jinja2.FileSystemLoader([path.parent, Path(__file__).parents[2] / "ansible/roles/nginx/templates"]),
+    )  # fmt: skip
+    return environment.get_template(path.name).render(**variables)
 
 
 def boot_gunicorn(start_server, conf: Path, port: int, env: dict[str, str], workers: int = 2):

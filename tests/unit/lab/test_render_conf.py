@@ -1,5 +1,6 @@
 """scripts/render_conf.py, which renders the front servers' site templates for the images (and the swarm stack):
-each nginx front's own values file (services/<name>/conf/nginx-site.env) with the port plan renders its template."""
+each nginx front's own values file (services/<name>/conf/nginx-site.env) with the port plan renders its template,
+with the macros the fronts share."""
 
 import subprocess
 import sys
@@ -33,3 +34,15 @@ def test_set_beats_the_values_file_and_a_bad_line_is_named(tmp_path):
     values.write_text("lab_upstream lab:8000\n")
     bad = subprocess.run(argv, capture_output=True, text=True, check=False)
     assert bad.returncode == 1 and f"{values}:1: expected KEY=VALUE" in bad.stderr, bad.stderr
+
+
+def test_the_shared_macros_come_from_the_templates_folder(tmp_path):
+    """The sites import nginx-front.j2 from --templates (default: the nginx role's templates/, as Ansible finds it)."""
+    conf = ROOT / "services" / "lab" / "conf"
+    argv = [*RENDER, str(conf / "nginx-site.conf.j2"), "-", "--vars", str(conf / "nginx-site.env")]
+    missing = subprocess.run([*argv, "--templates", str(tmp_path)], capture_output=True, text=True, check=False)
+    assert missing.returncode == 1 and "'nginx-front.j2' not found" in missing.stderr, missing.stderr
+    macros = (ROOT / "ansible" / "roles" / "nginx" / "templates" / "nginx-front.j2").read_text()
+    (tmp_path / "nginx-front.j2").write_text(macros.replace("resolver_timeout 2s;", "resolver_timeout 3s;"))
+    swarm = ["--set", "dynamic_upstream=true", "--templates", str(tmp_path)]
+    assert "resolver_timeout 3s;" in subprocess.run([*argv, *swarm], capture_output=True, text=True, check=True).stdout
