@@ -1,6 +1,6 @@
 """The front servers' sites, byte for byte, every way they are rendered: by scripts/render_conf.py as the image
 builds run it (each front's nginx-site.env with stack.env; the CGI echo's Apache site with its --set values), as
-scripts/swarm.py runs it (dynamic_upstream=true), and with the variables the Ansible roles give a VM without and
+stacklab_swarm runs it (dynamic_upstream=true), and with the variables the Ansible roles give a VM without and
 with TLS (role defaults; the acme role's TLS settings and port 80 site). The expected files are in golden/: a
 change of a template that should not change what a server gets must leave them alone.
 

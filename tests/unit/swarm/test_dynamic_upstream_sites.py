@@ -1,4 +1,4 @@
-"""Every nginx front's template rendered for swarm (dynamic_upstream=true, as scripts/swarm.py renders it): the
+"""Every nginx front's template rendered for swarm (dynamic_upstream=true, as stacklab_swarm renders it): the
 resolver and a variable proxy_pass instead of addresses fixed at start, accepted by a real nginx; and the default
 render (compose, VMs) without them."""
 
