@@ -19,9 +19,9 @@ import sys
 import time
 from pathlib import Path
 
+from stacklab_testing import target  # the health suite's port plan: stack.env, overridden by the environment
+
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT / "tests" / "health"))
-import target  # noqa: E402 (the health suite's port plan: stack.env, overridden by the environment)
 
 STACK = os.environ.get("STACKLAB_STACK", "stacklab")
 FLASK = f"{STACK}_flask"

@@ -18,13 +18,11 @@ import uuid
 from pathlib import Path
 
 import pytest
+from stacklab_core import ports
+from stacklab_testing.deploy import ADMIN_HOST, HOST, MARK_HEADER, REPO, SSH_CONFIG, TARGET, share_build
+from stacklab_testing.load import Load, http_probe, tcp_probes
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # load.py, shared with bench/deploy.py
-
-from load import Load, http_probe, tcp_probes  # noqa: E402
-from stacklab_core import ports  # noqa: E402
-from support import ADMIN_HOST, HOST, MARK_HEADER, REPO, SSH_CONFIG, TARGET, share_build  # noqa: E402
 
 FAB = str(Path(sys.executable).parent / "fab")
 

@@ -7,15 +7,12 @@ with the live data untouched; a migration that deletes every book is undone with
 import re
 import shlex
 import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 import requests
-from support import REPO, TARGET, deployed_name
-
-sys.path.insert(0, str(REPO / "tests" / "health"))
-from web import TIMEOUT, nonce, post_message
+from stacklab_testing.deploy import REPO, TARGET, deployed_name
+from stacklab_testing.web import TIMEOUT, nonce, post_message
 
 pytestmark = pytest.mark.timeout(900)
 

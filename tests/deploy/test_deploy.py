@@ -11,7 +11,7 @@ import subprocess
 
 import pytest
 from stacklab_echo.runtime import SHUTTING_DOWN
-from support import HOST, REPO, SSH_CONFIG, TARGET, deployed_name, release_lines, served_marker
+from stacklab_testing.deploy import HOST, REPO, SSH_CONFIG, TARGET, deployed_name, release_lines, served_marker
 
 pytestmark = pytest.mark.timeout(900)
 

@@ -11,7 +11,7 @@ import secrets
 from pathlib import Path
 
 import pytest
-from support import HOST, REPO
+from stacklab_testing.deploy import HOST, REPO
 
 pytestmark = pytest.mark.timeout(1800)
 

@@ -15,7 +15,7 @@ import shlex
 import pytest
 import requests
 import testinfra
-from web import TIMEOUT, base_url, django_login, nonce, wsgi_post
+from stacklab_testing.web import TIMEOUT, base_url, django_login, nonce, wsgi_post
 
 OFFSITE_DIR = "/var/backups/stacklab-offsite"
 KEY = "/etc/stacklab/backup_offsite_key"

@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
-from target import FRONT_SERVERS, SERVICES
+from stacklab_testing.target import FRONT_SERVERS, SERVICES
 
 pytestmark = pytest.mark.attack
 

@@ -18,7 +18,7 @@ import urllib.parse
 import paramiko
 import pytest
 from stacklab_core import catalog
-from target import ROOT
+from stacklab_testing.target import ROOT
 
 STACKS = {  # stack -> the systemd units (services) Ansible gives it on the app server
     stack: list(dict.fromkeys(u for s in members for u in s.units)) for stack, members in catalog.stacks().items()

@@ -1,11 +1,13 @@
-"""Helpers of the deploy tests (imported by test modules and conftest; tests/deploy is on sys.path)."""
+"""Helpers of the deploy tests (tests/deploy) and bench/deploy.py: the stand-in scripts/test-deploy prepared, and
+what its releases show."""
 
 import http.client
 import os
 import re
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from stacklab_testing import REPO
+
 HOST = os.environ.get("STACKLAB_DEPLOY_HOST", "")  # the deploy user's ssh_config alias (fab's)
 ADMIN_HOST = os.environ.get("STACKLAB_ADMIN_HOST", f"{HOST}-admin")  # the admin user's (Ansible's)
 SSH_CONFIG = os.environ.get("STACKLAB_SSH_CONFIG", str(REPO / "hosting" / "cache" / "ssh" / "config"))
