@@ -41,7 +41,9 @@ def pytest_addoption(parser):
 
 
 def pytest_configure(config):
-    if config.getoption("--stage") and not hasattr(config, "workerinput"):  # xdist: the controller sees every report
+    if not config.getoption("--stage") or config.option.collectonly:
+        return
+    if not hasattr(config, "workerinput"):  # xdist: the controller, which gets every worker's reports, judges
         config.pluginmanager.register(Guard(config), "stacklab-stage-guard")
 
 
