@@ -11,11 +11,13 @@ the end and the archives are written to a temporary directory that is removed. S
 """
 
 import argparse
+import importlib.util
 import os
 import sys
 import tarfile
 import tempfile
 import time
+import zipimport
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,8 +54,10 @@ def main() -> int:
     parser.add_argument("--config", type=Path, help="a server's backup.env (default: the compose lab)")
     parser.add_argument("--tool", type=Path, help="the stacklab-backup zipapp to import (default: the workspace's)")
     args = parser.parse_args()
-    if args.tool:
-        sys.path.insert(0, str(args.tool))
+    if args.tool:  # the zipapp's package first: its modules (targets, tool) then come from the zipapp too
+        spec = zipimport.zipimporter(str(args.tool)).find_spec("stacklab_backup")
+        sys.modules["stacklab_backup"] = package = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(package)
     from stacklab_backup import targets, tool
 
     if not args.config:
