@@ -11,12 +11,13 @@ the end and the archives are written to a temporary directory that is removed. S
 """
 
 import argparse
+import importlib.util
 import os
-import subprocess
 import sys
 import tarfile
 import tempfile
 import time
+import zipimport
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,11 +54,11 @@ def main() -> int:
     parser.add_argument("--config", type=Path, help="a server's backup.env (default: the compose lab)")
     parser.add_argument("--tool", type=Path, help="the stacklab-backup zipapp to import (default: the workspace's)")
     args = parser.parse_args()
-    if args.tool and os.environ.get("PYTHONPATH", "").split(os.pathsep)[0] != str(args.tool):
-        # The zipapp's modules rather than the workspace's: run again with it first on the import path.
-        path = os.pathsep.join(filter(None, [str(args.tool), os.environ.get("PYTHONPATH")]))
-        sys.exit(subprocess.run([sys.executable, *sys.argv], env={**os.environ, "PYTHONPATH": path}).returncode)
-    from stacklab_backup import targets, tool  # here: after the choice of modules above
+    if args.tool:  # the zipapp's package first: its modules (targets, tool) then come from the zipapp too
+        spec = zipimport.zipimporter(str(args.tool)).find_spec("stacklab_backup")
+        sys.modules["stacklab_backup"] = package = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(package)
+    from stacklab_backup import targets, tool
 
     if not args.config:
         os.environ.update(BACKUP_TARGET="compose", BACKUP_COMPOSE_DIR=str(ROOT))

@@ -2,8 +2,8 @@
 """Figures of `fab deploy` on a provisioned stand-in, next to the targets (docs/deploy.md): a deploy that changes
 nothing, a deploy of an application-code change (one line in the Flask app), and a rollback of that change, each
 under steady load (the Flask and Django bookshops through nginx, and every course socket server: see
-tests/deploy/load.py), with the requests that failed and the connections refused during each. Targets: deploy of a
-code change <= 10 s, rollback <= 3 s, 0 failed, 0 refused (on a quiet machine).
+stacklab_testing.load in tests/lib), with the requests that failed and the connections refused during each.
+Targets: deploy of a code change <= 10 s, rollback <= 3 s, 0 failed, 0 refused (on a quiet machine).
 
     scripts/test-deploy --bench [RUNS]      prepares the stand-in as for the tests, then runs this
     bench/deploy.py [RUNS]                  with STACKLAB_DEPLOY_HOST, STACKLAB_SSH_CONFIG, STACKLAB_TARGET set
@@ -22,12 +22,11 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(REPO / "tests" / "deploy"))
+from stacklab_core import ports
+from stacklab_testing.deploy import share_build
+from stacklab_testing.load import Load, http_probe, tcp_probes
 
-from load import Load, http_probe, tcp_probes  # noqa: E402
-from stacklab_core import ports  # noqa: E402
-from support import share_build  # noqa: E402
+REPO = Path(__file__).resolve().parents[1]
 
 HOST = os.environ.get("STACKLAB_DEPLOY_HOST", "")
 SSH_CONFIG = os.environ.get("STACKLAB_SSH_CONFIG", str(REPO / "hosting" / "cache" / "ssh" / "config"))
@@ -77,7 +76,7 @@ def report(what: str, target: float | None, code: int, output: str, seconds: flo
 
 
 def clone(tmp: Path) -> Path:
-    """A clone of HEAD that builds into this checkout's build/ (tests/deploy/support.share_build)."""
+    """A clone of HEAD that builds into this checkout's build/ (stacklab_testing.deploy.share_build)."""
     source = tmp / "stacklab"
     subprocess.run(["git", "clone", "--quiet", "--local", str(REPO), str(source)], check=True)
     share_build(source)

@@ -8,7 +8,7 @@ for containers: the image builds run it, and on a host it shows what a container
 
 Variables: every stack.env key lower-cased (`flask_port`), a key set in the environment overriding the file's
 value (as compose does: build args carry the resolved port plan), then the --vars file's (name=value lines: a
-front's values in its image, services/<name>/conf/nginx-site.env, which stacklab_swarm (hosting/swarm) reuses), then each
+front's values in its image, services/<name>/conf/nginx-site.env, which stacklab_swarm reuses), then each
 --set. A variable the template uses without a `default` and nobody sets is an error, not an empty string. Needs
 jinja2 (the workspace's dev tools; in images, the python runtime's venv).
 

@@ -18,13 +18,10 @@ import uuid
 from pathlib import Path
 
 import pytest
+from stacklab_core import ports
+from stacklab_testing.deploy import ADMIN_HOST, HOST, MARK_HEADER, REPO, SSH_CONFIG, TARGET, share_build, steady_load
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE))  # load.py, shared with bench/deploy.py
-
-from load import Load, http_probe, tcp_probes  # noqa: E402
-from stacklab_core import ports  # noqa: E402
-from support import ADMIN_HOST, HOST, MARK_HEADER, REPO, SSH_CONFIG, TARGET, share_build  # noqa: E402
 
 FAB = str(Path(sys.executable).parent / "fab")
 
@@ -192,9 +189,4 @@ def source(tmp_path_factory):
 @pytest.fixture
 def load(plan):
     """Steady requests to the Flask and Django bookshops through nginx and to every course socket server."""
-    probes = [
-        http_probe("flask bookshop", TARGET, int(plan["FLASK_PORT"]), "/", tally_header=MARK_HEADER),
-        http_probe("django bookshop", TARGET, int(plan["DJANGO_PORT"]), "/accounts/login/", tally_header=MARK_HEADER),
-        *tcp_probes(TARGET, plan),
-    ]
-    return Load(probes)
+    return steady_load(plan)

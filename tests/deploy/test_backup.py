@@ -7,15 +7,13 @@ with the live data untouched; a migration that deletes every book is undone with
 import re
 import shlex
 import subprocess
-import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
 import requests
-from support import REPO, TARGET, deployed_name
-
-sys.path.insert(0, str(REPO / "tests" / "health"))
-from web import TIMEOUT, nonce, post_message
+from stacklab_testing.deploy import REPO, TARGET, deployed_name
+from stacklab_testing.web import TIMEOUT, nonce, post_message
 
 pytestmark = pytest.mark.timeout(900)
 
@@ -76,10 +74,17 @@ def destroy(on_host) -> None:
     on_host(f"sudo systemctl stop {SQLITE_UNITS} && {remove} && sudo systemctl start {SQLITE_UNITS}")
 
 
-state: dict[str, str] = {}
+@dataclass(frozen=True)
+class Backup:
+    items: str  # django_items() and histories() when it was taken
+    histories: str
+    archive: Path  # where `fab backup` downloaded it
 
 
-def test_backup_downloads_an_archive_of_the_data(fab, on_host):
+@pytest.fixture(scope="module")
+def backup(fab, on_host) -> Backup:
+    """Data put in through Django's ORM and the apps' forms, then `fab backup`: taken once, for the test that checks
+    it and for the restore tests after it."""
     shell(
         on_host,
         "from django.contrib.auth.models import User; from stacklab_django.books.models import Book; "
@@ -88,37 +93,37 @@ def test_backup_downloads_an_archive_of_the_data(fab, on_host):
     )
     post_message(requests.Session(), f"http://{TARGET}:{port('WSGI_PORT')}/history", f"wsgi {MARK}")
     post_message(requests.Session(), f"http://{TARGET}:{port('FLASK_PORT')}/messages", f"flask {MARK}")
-    state["items"], state["histories"] = django_items(on_host), histories()
-    assert state["items"].startswith(f"bk{MARK}@example.org Backed up {MARK} "), state["items"]
-    assert state["histories"] == "wsgi: True flask: True"
-
+    items, seen = django_items(on_host), histories()
     result = fab("backup")
     assert result.returncode == 0, result.stderr
-    local = Path(result.stdout.strip().splitlines()[-1])
+    return Backup(items, seen, Path(result.stdout.strip().splitlines()[-1]))
+
+
+def test_backup_downloads_an_archive_of_the_data(fab, backup):
+    assert backup.items.startswith(f"bk{MARK}@example.org Backed up {MARK} "), backup.items
+    assert backup.histories == "wsgi: True flask: True"
+    local = backup.archive
     assert local.parent == REPO / "backups" and re.fullmatch(r"stacklab-\d{8}T\d{6}Z\.tar", local.name)
     assert local.stat().st_mode & 0o777 == 0o600
-    state["archive"] = str(local)
     assert local.name in fab("backups").stdout
 
 
-def test_restore_brings_every_item_back(fab, on_host):
-    assert "archive" in state, "needs test_backup_downloads_an_archive_of_the_data"
+def test_restore_brings_every_item_back(fab, on_host, backup):
     destroy(on_host)
     assert django_items(on_host).startswith("None None ")
     assert histories() == "wsgi: False flask: False"
-    result = fab("restore", state["archive"])
+    result = fab("restore", str(backup.archive))
     assert result.returncode == 0, result.stdout + result.stderr
     assert "every check passes" in result.stdout
-    assert django_items(on_host) == state["items"]
-    assert histories() == state["histories"]
+    assert django_items(on_host) == backup.items
+    assert histories() == backup.histories
 
 
-def test_corrupt_archive_is_refused_and_changes_nothing(fab, on_host, tmp_path):
-    assert "archive" in state, "needs test_backup_downloads_an_archive_of_the_data"
-    data = bytearray(Path(state["archive"]).read_bytes())
+def test_corrupt_archive_is_refused_and_changes_nothing(fab, on_host, tmp_path, backup):
+    data = bytearray(backup.archive.read_bytes())
     middle = len(data) // 2
     data[middle : middle + 64] = bytes(b ^ 0xFF for b in data[middle : middle + 64])
-    corrupt = tmp_path / Path(state["archive"]).name
+    corrupt = tmp_path / backup.archive.name
     corrupt.write_bytes(bytes(data))
     shell(
         on_host,
@@ -129,7 +134,7 @@ def test_corrupt_archive_is_refused_and_changes_nothing(fab, on_host, tmp_path):
     assert result.returncode == 1
     assert "stacklab-backup: error:" in result.stderr and "Traceback" not in result.stderr
     assert f"Live {MARK}" in django_items(on_host), "a refused restore changed the live database"
-    assert histories() == state["histories"]
+    assert histories() == backup.histories
 
 
 def test_migration_undone_with_the_pre_deploy_backup(fab, source, on_host):

@@ -1,23 +1,42 @@
 """`fab deploy`, `rollback`, `releases`, `status` against a real stand-in provisioned by Ansible (scripts/test-deploy).
 
 The tests run in file order and share the host: a first good release A, then B under load, then broken releases
-that must leave B serving, then a rollback to A. Every release is built from a clone of this checkout's HEAD whose
-web apps add `X-Stacklab-Build: <marker>` to their responses, so the test sees which build answers.
+that must leave B serving, then a rollback to A. A and B come from module fixtures (release_a, release_b): a test
+that needs them has them whichever tests ran before it. Every release is built from a clone of this checkout's HEAD
+whose web apps add `X-Stacklab-Build: <marker>` to their responses, so the test sees which build answers.
 """
 
 import shlex
 import socket
 import subprocess
+from dataclasses import dataclass, field
 
 import pytest
 from stacklab_core import layout
 from stacklab_core.catalog import SERVICES
 from stacklab_core.runtime import SHUTTING_DOWN
-from support import HOST, REPO, SSH_CONFIG, TARGET, deployed_name, release_lines, served_marker
+from stacklab_testing.deploy import (
+    HOST,
+    REPO,
+    SSH_CONFIG,
+    TARGET,
+    deployed_name,
+    release_lines,
+    served_marker,
+    steady_load,
+)
 
 pytestmark = pytest.mark.timeout(900)
 
-state: dict[str, str] = {}  # what the earlier tests deployed: name_a, marker_a, name_b, marker_b
+
+@dataclass
+class Deployed:
+    """A good release a module fixture deployed, and what was seen around that deploy (the test of the deploy reads
+    it; the tests after it need the release in place)."""
+
+    name: str  # as `fab deploy` printed it
+    marker: str  # the X-Stacklab-Build its apps answer with
+    seen: dict = field(default_factory=dict)
 
 
 def assert_serving(plan, marker: str) -> None:
@@ -140,31 +159,44 @@ def gunicorn_masters(on_host) -> dict[str, str]:
     return dict(zip(units, pids, strict=True))
 
 
-def test_deploy_serves_the_new_release(fab, source, plan, on_host):
+@pytest.fixture(scope="module")
+def release_a(fab, source, on_host) -> Deployed:
+    """The first good release, A (test_deploy_serves_the_new_release checks its deploy)."""
     path, marker = source()
     masters = gunicorn_masters(on_host)
     result = fab("deploy", source=path)
     assert result.returncode == 0, result.stderr
-    state["name_a"], state["marker_a"] = deployed_name(result.stdout), marker
-    assert_serving(plan, marker)
-    assert gunicorn_masters(on_host) == masters, "a gunicorn unit was restarted, not reloaded"
-    listed = release_lines(fab("releases").stdout)
-    assert listed[state["name_a"]] == "*"
+    return Deployed(deployed_name(result.stdout), marker, {"masters": masters})
 
 
-def test_deploy_under_load_fails_no_request(fab, source, plan, load, on_host):
-    """Web apps and socket servers under steady load through a deploy that restarts the socket servers: no request
-    fails, no connection is refused, their listening sockets stay open (systemd's socket units), and an open chat
-    session is told why it ends, then closed cleanly."""
-    assert state, "needs test_deploy_serves_the_new_release"
+@pytest.fixture(scope="module")
+def release_b(fab, source, plan, on_host, release_a) -> Deployed:
+    """Release B over A, deployed under steady load with a chat session open (test_deploy_under_load_fails_no_request
+    checks that deploy); the broken releases after it must leave B serving, the rollback goes back to A."""
     path, marker = source()
     sockets, pids = socket_units(on_host), main_pids(on_host, TCP_UNITS)
-    assert all(f"{unit}.socket" in sockets for unit in TCP_UNITS), sockets
+    load = steady_load(plan)
     with socket.create_connection((TARGET, int(plan["CHAT_PORT"])), timeout=30) as chat, load:
         result = fab("deploy", "--keep", "3", source=path)
         session = read_to_close(chat)
     assert result.returncode == 0, result.stderr
-    state["name_b"], state["marker_b"] = deployed_name(result.stdout), marker
+    seen = {"sockets": sockets, "pids": pids, "load": load, "session": session}
+    return Deployed(deployed_name(result.stdout), marker, seen)
+
+
+def test_deploy_serves_the_new_release(fab, plan, on_host, release_a):
+    assert_serving(plan, release_a.marker)
+    assert gunicorn_masters(on_host) == release_a.seen["masters"], "a gunicorn unit was restarted, not reloaded"
+    listed = release_lines(fab("releases").stdout)
+    assert listed[release_a.name] == "*"
+
+
+def test_deploy_under_load_fails_no_request(fab, plan, on_host, release_a, release_b):
+    """Web apps and socket servers under steady load through a deploy that restarts the socket servers: no request
+    fails, no connection is refused, their listening sockets stay open (systemd's socket units), and an open chat
+    session is told why it ends, then closed cleanly."""
+    sockets, pids, load, session = (release_b.seen[key] for key in ("sockets", "pids", "load", "session"))
+    assert all(f"{unit}.socket" in sockets for unit in TCP_UNITS), sockets
     assert_no_failed_request(load)
     assert_nothing_refused(load)
     assert socket_units(on_host) == sockets, "a listening socket was closed during the deploy"
@@ -172,31 +204,30 @@ def test_deploy_under_load_fails_no_request(fab, source, plan, load, on_host):
     assert all(restarted[u] != pids[u] for u in TCP_UNITS), f"not every socket server restarted: {pids} {restarted}"
     assert session.endswith(SHUTTING_DOWN), f"the chat session did not end with the last line: {session[-300:]!r}"
     seen = load.tallies["flask bookshop"].headers
-    assert set(seen) == {state["marker_a"], marker}, f"the load saw builds {seen}: not the old one then the new one"
-    assert_serving(plan, marker)
+    builds = {release_a.marker, release_b.marker}
+    assert set(seen) == builds, f"the load saw builds {seen}: not the old one then the new one"
+    assert_serving(plan, release_b.marker)
     listed = release_lines(fab("releases").stdout)
-    assert listed[state["name_b"]] == "*" and listed[state["name_a"]] == "-"
+    assert listed[release_b.name] == "*" and listed[release_a.name] == "-"
     assert_pruned(listed, 3, on_host)
 
 
 # ---------------------------------------------------------------- broken releases leave the old one serving
 
 
-def test_release_that_cannot_start_is_rejected_before_the_switch(fab, source, plan, load):
-    assert "name_b" in state, "needs test_deploy_under_load_fails_no_request"
+def test_release_that_cannot_start_is_rejected_before_the_switch(fab, source, plan, load, release_b):
     path, _marker = source("cannot-start")
     with load:
         result = fab("deploy", source=path)
     assert result.returncode == 1
-    assert "cannot start" in result.stderr and f"{state['name_b']} is still serving" in result.stderr
+    assert "cannot start" in result.stderr and f"{release_b.name} is still serving" in result.stderr
     assert "Traceback (most recent call last)" not in result.stderr.split("tests/deploy: cannot start")[-1]
     assert_no_failed_request(load)
-    assert_serving(plan, state["marker_b"])
-    assert release_lines(fab("releases").stdout)[state["name_b"]] == "*"
+    assert_serving(plan, release_b.marker)
+    assert release_lines(fab("releases").stdout)[release_b.name] == "*"
 
 
-def test_failing_migration_is_rejected_and_loses_no_data(fab, source, plan, load, on_host):
-    assert "name_b" in state, "needs test_deploy_under_load_fails_no_request"
+def test_failing_migration_is_rejected_and_loses_no_data(fab, source, plan, load, on_host, release_b):
     before = books(on_host)
     assert before > 0, "the stand-in's bookshop has no books to lose"
     path, _marker = source("bad-migration")
@@ -206,41 +237,38 @@ def test_failing_migration_is_rejected_and_loses_no_data(fab, source, plan, load
     assert "migrations failed" in result.stderr and "this migration fails on purpose" in result.stderr
     assert_no_failed_request(load)
     assert books(on_host) == before
-    assert_serving(plan, state["marker_b"])
+    assert_serving(plan, release_b.marker)
     listed = release_lines(fab("releases").stdout)
-    assert listed[state["name_b"]] == "*"
+    assert listed[release_b.name] == "*"
     assert_pruned(listed, 3, on_host)
 
 
-def test_unhealthy_release_is_switched_back(fab, source, plan):
-    assert "name_b" in state, "needs test_deploy_under_load_fails_no_request"
+def test_unhealthy_release_is_switched_back(fab, source, plan, release_a, release_b):
     path, _marker = source("unhealthy")
     result = fab("deploy", "--gate-seconds", "8", source=path)
     assert result.returncode == 1
-    assert f"rolled back to {state['name_b']} (healthy again)" in result.stderr
+    assert f"rolled back to {release_b.name} (healthy again)" in result.stderr
     assert "failed its health checks (flask: GET /healthz: status 500" in result.stderr  # the failing check named
-    assert_serving(plan, state["marker_b"])
+    assert_serving(plan, release_b.marker)
     listed = release_lines(fab("releases").stdout)
-    assert listed[state["name_b"]] == "*" and listed[state["name_a"]] == "-"
+    assert listed[release_b.name] == "*" and listed[release_a.name] == "-"
 
 
-def test_broken_page_behind_a_healthy_healthz_is_switched_back(fab, source, plan):
-    assert "name_b" in state, "needs test_deploy_under_load_fails_no_request"
+def test_broken_page_behind_a_healthy_healthz_is_switched_back(fab, source, plan, release_b):
     path, _marker = source("broken-page")
     result = fab("deploy", "--gate-seconds", "8", source=path)
     assert result.returncode == 1
-    assert f"rolled back to {state['name_b']} (healthy again)" in result.stderr
+    assert f"rolled back to {release_b.name} (healthy again)" in result.stderr
     assert "failed its health checks (flask-page: GET /detail/id3: status 500" in result.stderr
     assert "flask: GET /healthz" not in result.stderr  # its health endpoint passed: the page check caught it
-    assert_serving(plan, state["marker_b"])
-    assert release_lines(fab("releases").stdout)[state["name_b"]] == "*"
+    assert_serving(plan, release_b.marker)
+    assert release_lines(fab("releases").stdout)[release_b.name] == "*"
 
 
 # ---------------------------------------------------------------- rollback and status
 
 
-def test_rollback_restores_the_previous_release(fab, plan, load, on_host):
-    assert "name_b" in state, "needs test_deploy_under_load_fails_no_request"
+def test_rollback_restores_the_previous_release(fab, plan, load, on_host, release_a, release_b):
     sockets = socket_units(on_host)
     with load:
         result = fab("rollback")
@@ -248,9 +276,9 @@ def test_rollback_restores_the_previous_release(fab, plan, load, on_host):
     assert_no_failed_request(load, minimum=5)
     assert_nothing_refused(load)
     assert socket_units(on_host) == sockets, "a listening socket was closed during the rollback"
-    assert_serving(plan, state["marker_a"])
+    assert_serving(plan, release_a.marker)
     listed = release_lines(fab("releases").stdout)
-    assert listed[state["name_a"]] == "*" and listed[state["name_b"]] == "-"
+    assert listed[release_a.name] == "*" and listed[release_b.name] == "-"
 
 
 def test_status_reports_every_service_healthy(fab, plan):

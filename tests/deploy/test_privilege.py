@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from stacklab_core import layout
-from support import HOST, REPO
+from stacklab_testing.deploy import HOST, REPO
 
 pytestmark = pytest.mark.timeout(1800)
 

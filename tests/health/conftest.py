@@ -1,4 +1,4 @@
-"""Fixtures of the health suite: the target (tests/health/target.py), testinfra hosts inside services, and
+"""Fixtures of the health suite: the target (stacklab_testing.target), testinfra hosts inside services, and
 compose helpers for the container-only tests.
 
 Markers: `container` = needs the compose target (skipped on a VM); `disruptive` = kills or recreates containers
@@ -8,14 +8,10 @@ scripts/test-vm runs once per CI (`-m "not attack"` in its other runs).
 
 import json
 import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 import testinfra
-
-sys.path.insert(0, str(Path(__file__).parent))  # --import-mode=importlib: make target.py importable here and in tests
-import target as targets
+from stacklab_testing import target as targets
 
 
 def pytest_addoption(parser):

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 import requests
-from target import ROOT
-from web import TIMEOUT, base_url, django_login, hidden, nonce, post_message, wsgi_post
+from stacklab_testing.target import ROOT
+from stacklab_testing.web import TIMEOUT, base_url, django_login, hidden, nonce, post_message, wsgi_post
 
 pytestmark = [pytest.mark.container, pytest.mark.disruptive]
 

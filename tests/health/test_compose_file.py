@@ -16,7 +16,7 @@ import shutil
 import subprocess
 
 import pytest
-from target import CONTAINERS, JOBS, ROOT, SERVICES
+from stacklab_testing.target import CONTAINERS, JOBS, ROOT, SERVICES
 
 pytestmark = pytest.mark.container
 

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 import requests
-from target import CONTAINERS, JOBS
-from web import base_url
+from stacklab_testing.target import CONTAINERS, JOBS
+from stacklab_testing.web import base_url
 
 pytestmark = pytest.mark.container
 

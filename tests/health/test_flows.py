@@ -7,7 +7,7 @@ import re
 import pytest
 import requests
 from stacklab_core import checks
-from web import PAGES, TIMEOUT, base_url, django_login, hidden, nonce, wsgi_post
+from stacklab_testing.web import PAGES, TIMEOUT, base_url, django_login, hidden, nonce, wsgi_post
 
 ISBN = "978-1430230038"  # Foundations of Python Network Programming, in the Django and Flask book data
 

@@ -15,7 +15,7 @@ import shlex
 import pytest
 import requests
 import testinfra
-from web import TIMEOUT, base_url, django_login, nonce, wsgi_post
+from stacklab_testing.web import TIMEOUT, base_url, django_login, nonce, wsgi_post
 
 OFFSITE_DIR = "/var/backups/stacklab-offsite"
 KEY = "/etc/stacklab/backup_offsite_key"
@@ -28,7 +28,12 @@ MESSAGE = f"off-site {MARK}"
 
 @pytest.fixture(scope="module")
 def sender(target):
-    if target.is_compose or not target.vm_host or not os.environ.get("STACKLAB_OFFSITE_HOST"):
+    # One reason per case: a stage allows the first two by design, never the last (stacklab_testing.guard).
+    if target.kind != "vm":
+        pytest.skip(f"off-site checks: VM-only; the target is {target.kind}")
+    if not os.environ.get("STACKLAB_OFFSITE_HOST"):
+        pytest.skip("off-site checks: no receiver (STACKLAB_OFFSITE_HOST), only scripts/test-vm's off-site run has one")
+    if not target.vm_host:
         pytest.skip("set STACKLAB_VM_HOST and STACKLAB_OFFSITE_HOST (two servers, the first sending off-site)")
     return testinfra.get_host(target.vm_host)
 

@@ -8,7 +8,7 @@ still listed. (jon and the books alone would prove nothing: a fresh database get
 
 import pytest
 import requests
-from web import TIMEOUT, base_url, django_login, hidden, nonce, post_message, wsgi_post
+from stacklab_testing.web import TIMEOUT, base_url, django_login, hidden, nonce, post_message, wsgi_post
 
 pytestmark = [pytest.mark.container, pytest.mark.disruptive]
 

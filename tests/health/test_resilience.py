@@ -11,8 +11,8 @@ import time
 
 import pytest
 from stacklab_core import checks
-from target import CONTAINERS, SERVICES
-from web import PAGES
+from stacklab_testing.target import CONTAINERS, SERVICES
+from stacklab_testing.web import PAGES
 
 pytestmark = [pytest.mark.container, pytest.mark.disruptive]
 

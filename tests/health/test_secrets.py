@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 import requests
-from target import CONTAINERS, JOBS
-from web import TIMEOUT, base_url, hidden
+from stacklab_testing.target import CONTAINERS, JOBS
+from stacklab_testing.web import TIMEOUT, base_url, hidden
 
 pytestmark = pytest.mark.container
 

@@ -3,7 +3,7 @@ process running as a user other than root."""
 
 import pytest
 from stacklab_core import checks
-from target import SERVICES
+from stacklab_testing.target import SERVICES
 
 LISTEN = "0A"  # TCP state in /proc/net/tcp*
 

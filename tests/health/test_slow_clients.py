@@ -22,7 +22,7 @@ import time
 from dataclasses import dataclass, field
 
 import pytest
-from target import FRONT_SERVERS, SERVICES
+from stacklab_testing.target import FRONT_SERVERS, SERVICES
 
 pytestmark = pytest.mark.attack
 
@@ -167,13 +167,19 @@ def _enough_files():
     resource.setrlimit(resource.RLIMIT_NOFILE, (soft, hard))
 
 
-# Attacks whose closing is awaited at the end, while the next services are attacked: (id, Attack).
-CLOSING: list[tuple[str, Attack]] = []
+@pytest.fixture(scope="module")
+def closing():
+    """Attacks whose closing is awaited at the end, while the next services are attacked: (id, Attack). Whatever
+    test_the_servers_close_the_attackers_in_the_end did not end (deselected, or an error before it) ends here."""
+    attacks: list[tuple[str, Attack]] = []
+    yield attacks
+    for _, attack in attacks:
+        attack.end()
 
 
 @pytest.mark.parametrize("kind", ["slow", "idle"])
 @pytest.mark.parametrize("service", HTTP, ids=lambda s: s.name)
-def test_a_normal_client_gets_its_page_under_attack(target, inside, service, kind):
+def test_a_normal_client_gets_its_page_under_attack(target, inside, closing, service, kind):
     port = target.port(service.port_key)
     path, content = page(service, target.plan)
     normal_request(target.address, port, path, content)  # warm: first-use costs (the lab's round of checks) aside
@@ -203,7 +209,7 @@ def test_a_normal_client_gets_its_page_under_attack(target, inside, service, kin
     if deferred:
         attack.end()
     else:
-        CLOSING.append((f"{service.name}-{kind}", attack))
+        closing.append((f"{service.name}-{kind}", attack))
     assert max(seconds) < WITHIN, f"{service.name}: normal requests took {seconds} s with {still} attackers connected"
 
 
@@ -217,18 +223,18 @@ def connections(host, port: int, state: str) -> int:
     return sum(1 for f in rows if len(f) > 3 and f[1].rsplit(":", 1)[-1] == f"{port:04X}" and f[3] == state)
 
 
-def test_the_servers_close_the_attackers_in_the_end():
+def test_the_servers_close_the_attackers_in_the_end(closing):
     """Each server ends the attackers' connections itself (its header timeout), bounded."""
     deadline = time.monotonic() + CLOSE_WITHIN
     left = {}
     try:
-        for name, attack in CLOSING:
+        for name, attack in closing:
             if not attack.wait_closed(max(0.0, deadline - time.monotonic())):
                 left[name] = f"{len(attack.socks)} of {attack.opened} still open"
-    finally:
-        for _, attack in CLOSING:
+    finally:  # before the slowhttptest runs: they must not share the servers with these
+        for _, attack in closing:
             attack.end()
-    assert CLOSING, "no attack ran"
+    assert closing, "no attack ran"
     assert not left, f"not closed by the server within {CLOSE_WITHIN:g} s: {left}"
 
 

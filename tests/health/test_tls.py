@@ -23,7 +23,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 from stacklab_core import catalog
-from web import TIMEOUT, django_login
+from stacklab_testing.web import TIMEOUT, django_login
 
 DOMAIN = os.environ.get("STACKLAB_TLS_DOMAIN", "")
 CA = os.environ.get("STACKLAB_TLS_CA", "")

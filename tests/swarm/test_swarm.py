@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 import pytest
+from stacklab_testing import target
 
-ROOT = Path(__file__).resolve().parents[2]
 STACK = os.environ.get("STACKLAB_STACK", "stacklab")
 # What the docs promise: nginx re-resolves every 10 s (valid=10s), so a dead replica costs at most that long.
 STALE_SECONDS = 10
@@ -150,12 +150,6 @@ class Load:
 
 @pytest.fixture(scope="module")
 def ports():
-    sys_path = str(ROOT / "tests" / "health")
-    import sys
-
-    sys.path.insert(0, sys_path)
-    import target
-
     plan = target.load("swarm")
     return {app: plan.port(key) for app, (*_, key) in APPS.items()}
 

@@ -13,7 +13,7 @@ from urllib.parse import urljoin
 import pytest
 import requests
 
-from tests.unit.cgi.conftest import APACHECTL, SYSTEM_PYTHON, needs_apache, render_site
+from tests.unit.cgi.helpers import APACHECTL, SYSTEM_PYTHON, needs_apache, render_site
 
 pytestmark = needs_apache
 

@@ -4,8 +4,7 @@ the host the browser asked for (the static form page cannot build that URL itsel
 import pytest
 import requests
 
-from tests.unit.cgi.conftest import needs_apache, run_cgi
-from tests.unit.cgi.test_cgi_programs import get
+from tests.unit.cgi.helpers import get, needs_apache, run_cgi
 
 LAB_LINK = '<footer><p><a href="/cgi-bin/lab_index.py">lab index</a></p></footer>'
 

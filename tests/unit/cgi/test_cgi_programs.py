@@ -8,13 +8,9 @@ from urllib.parse import urlencode
 
 import pytest
 
-from tests.unit.cgi.conftest import SYSTEM_PYTHON, run_cgi
+from tests.unit.cgi.helpers import SYSTEM_PYTHON, get, run_cgi
 
 FORM = "application/x-www-form-urlencoded"
-
-
-def get(installed, script, query="", **env):
-    return run_cgi(installed["cgi_bin"] / script, {"REQUEST_METHOD": "GET", "QUERY_STRING": query, **env})
 
 
 def post(installed, script, body: bytes, content_type=FORM, length=None, query=""):

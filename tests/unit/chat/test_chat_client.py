@@ -3,8 +3,8 @@
 import subprocess
 import time
 
-from tests.unit.chat.conftest import PREFIX, ChatProcess, Peer
-from tests.unit.conftest import BIN, free_port
+from tests.unit.chat.helpers import PREFIX, ChatProcess, Peer
+from tests.unit.servers import BIN, free_port
 
 
 def test_prints_the_banner_sends_lines_and_shows_everyones_messages(start_chat):

@@ -5,7 +5,7 @@ Every attack is on 127.0.0.1, small and fixed in count and size."""
 import socket
 from pathlib import Path
 
-from tests.unit.chat.conftest import Peer
+from tests.unit.chat.helpers import Peer
 
 
 def rss_bytes(pid: int) -> int:

@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from tests.unit.chat.conftest import PREFIX
-from tests.unit.conftest import ensure_fd_limit, free_port, under_soft_fd_limit
+from tests.unit.chat.helpers import PREFIX
+from tests.unit.servers import ensure_fd_limit, free_port, under_soft_fd_limit
 
 CLIENTS = 200
 MESSAGES = 3  # per client: 600 messages, 120,000 deliveries

@@ -8,8 +8,8 @@ import socket
 import time
 from pathlib import Path
 
-from tests.unit.chat.conftest import ChatProcess, Peer
-from tests.unit.conftest import free_port
+from tests.unit.chat.helpers import ChatProcess, Peer
+from tests.unit.servers import free_port
 
 README = (Path(__file__).parents[3] / "services" / "chat" / "README.md").read_text()
 # "$ command", then its output up to the next command or the end of the code block

@@ -10,8 +10,8 @@ import time
 import pytest
 from stacklab_core.runtime import SHUTTING_DOWN
 
-from tests.unit.chat.conftest import PREFIX, Peer
-from tests.unit.conftest import free_port, run_on_taken_port
+from tests.unit.chat.helpers import PREFIX, Peer
+from tests.unit.servers import free_port, run_on_taken_port
 
 
 def test_message_reaches_every_client_sender_included_with_the_senders_tuple(start_chat):

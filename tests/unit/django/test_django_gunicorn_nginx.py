@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.unit.conftest import BIN, free_port
 from tests.unit.harness import (
     SLOW_CLIENT_TIMEOUTS,
     TEST_USER,
@@ -18,6 +17,7 @@ from tests.unit.harness import (
     render_template,
     write_nginx_conf,
 )
+from tests.unit.servers import BIN, free_port
 
 CONF = Path(__file__).parents[3] / "services" / "django" / "conf"
 JON_PASSWORD = "jon-test-password-4-gunicorn"

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tests.unit.conftest import BIN, free_port
-from tests.unit.echo.conftest import PORT_ENV, PREFIX, REPLY, connect, echo_round
+from tests.unit.echo.helpers import PORT_ENV, PREFIX, REPLY, connect, echo_round
+from tests.unit.servers import BIN, free_port
 
 STDIN = {
     "at EOF": "",  # the fixture's default: /dev/null

@@ -5,8 +5,8 @@ import time
 
 import pytest
 
-from tests.unit.conftest import ensure_fd_limit, free_port, under_soft_fd_limit
-from tests.unit.echo.conftest import PREFIX, REPLY, connect
+from tests.unit.echo.helpers import PREFIX, REPLY, connect
+from tests.unit.servers import ensure_fd_limit, free_port, under_soft_fd_limit
 
 CLIENTS = 1000
 

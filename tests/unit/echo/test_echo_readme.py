@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.conftest import BIN, free_port
-from tests.unit.echo.conftest import connect, recv_to_close
+from tests.unit.echo.helpers import connect, recv_to_close
+from tests.unit.servers import BIN, free_port
 
 README = (Path(__file__).parents[3] / "services" / "echo" / "README.md").read_text()
 # "$ command", then its output up to the next command or the end of the code block

@@ -8,8 +8,7 @@ import time
 import pytest
 from stacklab_echo.echo_server import MAX_HANDLERS
 
-from tests.unit.conftest import BIN, ensure_fd_limit, free_port, run_on_taken_port, threads
-from tests.unit.echo.conftest import (
+from tests.unit.echo.helpers import (
     PREFIX,
     REPLY,
     assert_backs_off_while_out_of_fds,
@@ -21,6 +20,7 @@ from tests.unit.echo.conftest import (
     reset,
     wait_until,
 )
+from tests.unit.servers import BIN, ensure_fd_limit, free_port, run_on_taken_port, threads
 
 SCRIPT = "stacklab-echo-server"
 

@@ -8,8 +8,7 @@ import time
 
 import pytest
 
-from tests.unit.conftest import BIN, free_port
-from tests.unit.echo.conftest import (
+from tests.unit.echo.helpers import (
     PREFIX,
     REPLY,
     assert_backs_off_while_out_of_fds,
@@ -22,6 +21,7 @@ from tests.unit.echo.conftest import (
     reset,
     unprefix,
 )
+from tests.unit.servers import BIN, free_port
 
 SCRIPT = "stacklab-recho-server"
 

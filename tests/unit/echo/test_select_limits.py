@@ -6,7 +6,7 @@ import socket
 import threading
 from pathlib import Path
 
-from tests.unit.echo.conftest import REPLY, connect, echo_round, recv_to_close, wait_until
+from tests.unit.echo.helpers import REPLY, connect, echo_round, recv_to_close, wait_until
 
 SCRIPT = "stacklab-echo-select"
 

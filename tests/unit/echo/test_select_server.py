@@ -8,7 +8,7 @@ import time
 import pytest
 from stacklab_core.runtime import SHUTTING_DOWN
 
-from tests.unit.echo.conftest import (
+from tests.unit.echo.helpers import (
     REPLY,
     binary_garbage,
     connect,

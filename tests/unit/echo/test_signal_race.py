@@ -14,7 +14,7 @@ import sys
 
 import pytest
 
-from tests.unit.conftest import free_port
+from tests.unit.servers import free_port
 
 # module -> its port variable
 SERVERS = {

@@ -11,8 +11,8 @@ import time
 import pytest
 from stacklab_core.runtime import SHUTTING_DOWN
 
-from tests.unit.conftest import BIN, free_port
-from tests.unit.echo.conftest import recv_exactly, recv_to_close
+from tests.unit.echo.helpers import recv_exactly, recv_to_close
+from tests.unit.servers import BIN, free_port
 
 PREFIX = "activated"
 # console script -> what one exchange sends, and the start of what comes back

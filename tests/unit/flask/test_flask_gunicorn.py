@@ -9,7 +9,6 @@ from pathlib import Path
 import pytest
 import stacklab_flask
 
-from tests.unit.conftest import BIN, free_port
 from tests.unit.harness import (
     SLOW_CLIENT_TIMEOUTS,
     TEST_USER,
@@ -20,6 +19,7 @@ from tests.unit.harness import (
     render_template,
     write_nginx_conf,
 )
+from tests.unit.servers import BIN, free_port
 
 CONF = Path(__file__).parents[3] / "services" / "flask" / "conf"
 STATIC = Path(stacklab_flask.__file__).parent / "static"

@@ -1,23 +1,11 @@
-"""Fixtures for the lab's tests: a tiny fake TCP server for the checks' failure modes, and a port plan helper."""
+"""Fixtures for the lab's tests: a tiny fake TCP server for the checks' failure modes (port plans:
+tests/unit/lab/helpers.py)."""
 
 import contextlib
 import socket
 import threading
-from pathlib import Path
 
 import pytest
-from stacklab_core import ports as port_plan
-
-from tests.unit.conftest import free_port
-
-STACK_ENV = Path(__file__).parents[3] / "stack.env"
-
-
-def plan(**ports) -> dict[str, str]:
-    """The repository's plan with some ports moved, and every other service on a closed port."""
-    repository = port_plan.load(STACK_ENV)
-    closed = {key: str(free_port()) for key in repository if key.endswith("_PORT")}
-    return {**repository, **closed, **{key: str(value) for key, value in ports.items()}}
 
 
 @pytest.fixture

@@ -84,8 +84,8 @@ def test_the_json_gives_ansible_its_stack(tmp_path):
 
 
 def test_the_health_suite_gets_its_ids_containers_and_page(toy, monkeypatch):
-    target = fresh(monkeypatch, "target", ROOT / "tests" / "health" / "target.py")
-    web = fresh(monkeypatch, "web", ROOT / "tests" / "health" / "web.py")
+    target = fresh(monkeypatch, "stacklab_testing.target")
+    web = fresh(monkeypatch, "stacklab_testing.web")
     assert [s.name for s in target.SERVICES][-1] == "gopher"  # test_services[gopher], test_vm's units and ports
     assert "gopher" in target.CONTAINERS
     assert "gopher" in web.PAGES and "cgi" in web.PAGES

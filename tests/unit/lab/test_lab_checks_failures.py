@@ -8,8 +8,8 @@ import pytest
 from stacklab_core import checks
 from stacklab_core.checks import CheckFailed
 
-from tests.unit.conftest import free_port
-from tests.unit.lab.conftest import plan
+from tests.unit.lab.helpers import plan
+from tests.unit.servers import free_port
 
 
 def test_refused_connection(fake_server):

@@ -10,8 +10,8 @@ import pytest
 from stacklab_core import checks
 from stacklab_core.checks import CheckFailed
 
-from tests.unit.conftest import BIN, free_port
-from tests.unit.lab.conftest import plan
+from tests.unit.lab.helpers import plan
+from tests.unit.servers import BIN, free_port
 
 FLASK_GUNICORN_CONF = Path(__file__).parents[3] / "services" / "flask" / "conf" / "gunicorn.conf.py"
 PREFIX = "lab-test"  # not the default, so the checks must take it from the plan

@@ -11,8 +11,8 @@ import pytest
 from stacklab_core import checks
 from stacklab_lab.index import Index
 
-from tests.unit.conftest import free_port
-from tests.unit.lab.conftest import plan
+from tests.unit.lab.helpers import plan
+from tests.unit.servers import free_port
 
 CONF = Path(__file__).parents[3] / "services"
 

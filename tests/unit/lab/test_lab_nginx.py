@@ -11,7 +11,6 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.conftest import free_port
 from tests.unit.harness import (
     SLOW_CLIENT_TIMEOUTS,
     TEST_USER,
@@ -21,7 +20,8 @@ from tests.unit.harness import (
     render_template,
     write_nginx_conf,
 )
-from tests.unit.lab.conftest import plan
+from tests.unit.lab.helpers import plan
+from tests.unit.servers import free_port
 
 SITE = Path(__file__).parents[3] / "services" / "lab" / "conf" / "nginx-site.conf.j2"
 

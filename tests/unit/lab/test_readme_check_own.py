@@ -6,7 +6,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.unit.conftest import BIN, free_port
+from tests.unit.servers import BIN, free_port
 
 README = (Path(__file__).parents[3] / "README.md").read_text()
 SECTION = README.split("## Check your own server", 1)[1].split("\n## ", 1)[0]

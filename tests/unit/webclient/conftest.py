@@ -1,28 +1,14 @@
 """Fixtures for the web-client tests: the course page served by ws30, and a local JSON API. Only 127.0.0.1."""
 
 import json
-import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import ClassVar
 
 import pytest
-from stacklab_www.ws30 import DEMO_ROOT
 
-from tests.unit.conftest import BIN, free_port
-
-COURSE_DIR = DEMO_ROOT / "winter_2012"  # the stand-in course page and its files, shipped with ws30
-
-
-def run_client(*args: str, timeout: float = 30) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [BIN / "stacklab-webclient", "--timeout", "5", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        stdin=subprocess.DEVNULL,
-        check=False,
-    )
+from tests.unit.servers import free_port
+from tests.unit.webclient.helpers import REPOS_DOCUMENT, TIME_DOCUMENT
 
 
 @pytest.fixture
@@ -43,11 +29,6 @@ def site_of(start_server):
         return f"http://127.0.0.1:{port}"
 
     return start
-
-
-# Stand-ins for the course's dead APIs: json-time.appspot.com and GitHub API v2's repository listing.
-TIME_DOCUMENT = {"tz": "UTC", "hour": 17, "datetime": "Tue, 31 Jan 2012 17:30:00 +0000", "error": False}
-REPOS_DOCUMENT = {"repositories": [{"name": "uw_python", "owner": "jon-jacky"}, {"name": "ünïcode", "owner": "x"}]}
 
 
 class _ApiHandler(BaseHTTPRequestHandler):

@@ -2,8 +2,8 @@
 
 import json
 
-from tests.unit.conftest import free_port
-from tests.unit.webclient.conftest import REPOS_DOCUMENT, TIME_DOCUMENT, run_client
+from tests.unit.servers import free_port
+from tests.unit.webclient.helpers import REPOS_DOCUMENT, TIME_DOCUMENT, run_client
 
 
 def test_pretty_prints_the_document(api_server):

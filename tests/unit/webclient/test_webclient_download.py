@@ -6,7 +6,7 @@ from pathlib import PurePosixPath
 import pytest
 from stacklab_webclient.download import local_path
 
-from tests.unit.webclient.conftest import COURSE_DIR, run_client
+from tests.unit.webclient.helpers import COURSE_DIR, run_client
 
 AVAILABLE = 8  # .py links on the stand-in course page
 

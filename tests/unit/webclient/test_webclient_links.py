@@ -5,8 +5,8 @@ from urllib.parse import urljoin
 
 from stacklab_webclient.links import page_links
 
-from tests.unit.conftest import free_port
-from tests.unit.webclient.conftest import COURSE_DIR, run_client
+from tests.unit.servers import free_port
+from tests.unit.webclient.helpers import COURSE_DIR, run_client
 
 PAGE_HTML = (COURSE_DIR / "index.html").read_text()
 PY_FILES = [

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.webclient.conftest import run_client
+from tests.unit.webclient.helpers import run_client
 
 README = Path(__file__).parents[3] / "services" / "webclient" / "README.md"
 # "$ stacklab-webclient links|download ...", then its output up to a blank line

@@ -11,7 +11,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
-from tests.unit.wsgi.conftest import csrf_token, history_items, post_message
+from tests.unit.wsgi.helpers import csrf_token, history_items, post_message
 
 XSS = '<script>alert("x")</script>'
 XSS_ESCAPED = "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;"

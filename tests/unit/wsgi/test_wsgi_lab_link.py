@@ -4,7 +4,7 @@ import pytest
 import requests
 from stacklab_wsgi.settings import Settings
 
-from tests.unit.wsgi.conftest import post_message
+from tests.unit.wsgi.helpers import post_message
 
 
 def lab_link(url: str) -> str:

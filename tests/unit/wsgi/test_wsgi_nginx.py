@@ -10,9 +10,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.unit.conftest import free_port
 from tests.unit.harness import NGINX, SLOW_CLIENT_TIMEOUTS, needs_nginx, nginx_timeouts
-from tests.unit.wsgi.conftest import history_items, post_message, render_nginx_site
+from tests.unit.servers import free_port
+from tests.unit.wsgi.helpers import history_items, post_message, render_nginx_site
 
 pytestmark = needs_nginx
 

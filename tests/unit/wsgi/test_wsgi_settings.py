@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from stacklab_wsgi.settings import Settings
 
-from tests.unit.conftest import free_port
-from tests.unit.wsgi.conftest import GUNICORN_CONF
+from tests.unit.servers import free_port
+from tests.unit.wsgi.helpers import GUNICORN_CONF
 
 
 def test_defaults():

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.unit.conftest import free_port
 from tests.unit.harness import install_service_wheel
-from tests.unit.wsgi.conftest import ROOT
+from tests.unit.servers import free_port
+from tests.unit.wsgi.helpers import ROOT
 
 SYSTEM_PYTHON = Path("/usr/bin/python3")
 

@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from tests.unit.www.conftest import (
+from tests.unit.www.helpers import (
     READ_TIMEOUT,
     parse_response,
     raw_exchange,

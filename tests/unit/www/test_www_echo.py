@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.unit.conftest import free_port
-from tests.unit.www.conftest import PREFIX, parse_response, raw_exchange, request
+from tests.unit.servers import free_port
+from tests.unit.www.helpers import PREFIX, parse_response, raw_exchange, request
 
 
 @pytest.mark.parametrize("target", ["/hello", "/a/b?x=1", "/favicon.ico", "/"])

@@ -4,8 +4,8 @@ import socket
 
 import pytest
 
-from tests.unit.conftest import free_port
-from tests.unit.www.conftest import PREFIX, parse_response, raw_exchange, request
+from tests.unit.servers import free_port
+from tests.unit.www.helpers import PREFIX, parse_response, raw_exchange, request
 
 
 @pytest.mark.parametrize(("method", "path"), [("GET", "/"), ("GET", "/any/path?q=1"), ("POST", "/form"), ("PUT", "/x")])

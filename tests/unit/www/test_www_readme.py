@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.www.conftest import raw_exchange
+from tests.unit.www.helpers import raw_exchange
 
 README = Path(__file__).parents[3] / "services" / "www" / "README.md"
 # "$ curl -i [--path-as-is] URL", then its output up to the next command or the end of the code block

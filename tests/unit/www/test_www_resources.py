@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.unit.conftest import assert_not_spinning, free_fds, free_port, run_on_taken_port, under_soft_fd_limit
-from tests.unit.www.conftest import PREFIX, SCRIPTS, raw_exchange, request
+from tests.unit.servers import assert_not_spinning, free_fds, free_port, run_on_taken_port, under_soft_fd_limit
+from tests.unit.www.helpers import PREFIX, SCRIPTS, raw_exchange, request
 
 SERVERS = ["hello_www", "echo_www", "ws30"]
 

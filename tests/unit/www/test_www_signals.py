@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.www.conftest import parse_response, recv_to_close, request
+from tests.unit.www.helpers import parse_response, recv_to_close, request
 
 SERVERS = ["hello_www", "echo_www", "ws30"]
 

@@ -7,8 +7,8 @@ import time
 
 import pytest
 
-from tests.unit.conftest import ensure_fd_limit
-from tests.unit.www.conftest import READ_TIMEOUT, parse_response, recv_to_close, request
+from tests.unit.servers import ensure_fd_limit
+from tests.unit.www.helpers import READ_TIMEOUT, parse_response, recv_to_close, request
 
 SERVERS = ["hello_www", "echo_www", "ws30"]
 

@@ -7,8 +7,8 @@ import subprocess
 
 import pytest
 
-from tests.unit.conftest import BIN, free_port
-from tests.unit.www.conftest import PREFIX, parse_response, raw_exchange, request
+from tests.unit.servers import BIN, free_port
+from tests.unit.www.helpers import PREFIX, parse_response, raw_exchange, request
 
 
 @pytest.fixture

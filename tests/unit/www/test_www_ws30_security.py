@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit.conftest import children
-from tests.unit.www.conftest import parse_response, raw_exchange, request, wait_until
+from tests.unit.servers import children
+from tests.unit.www.helpers import parse_response, raw_exchange, request, wait_until
 
 # Sent byte for byte on a raw socket: http.client and curl would normalise some of these away.
 TRAVERSALS = [

@@ -21,7 +21,7 @@ from stacklab_core import ports as port_plan
 from stacklab_core.catalog import SERVICES as CATALOG
 from stacklab_core.catalog import Service
 
-ROOT = Path(__file__).resolve().parents[2]
+from stacklab_testing import REPO as ROOT
 
 # Every service of the lab (stacklab_core.catalog): its check name, port key, compose services and VM units.
 SERVICES: tuple[Service, ...] = tuple(CATALOG.values())

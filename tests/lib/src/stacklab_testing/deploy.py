@@ -1,11 +1,14 @@
-"""Helpers of the deploy tests (imported by test modules and conftest; tests/deploy is on sys.path)."""
+"""Helpers of the deploy tests (tests/deploy) and bench/deploy.py: the stand-in scripts/test-deploy prepared, and
+what its releases show."""
 
 import http.client
 import os
 import re
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parents[2]
+from stacklab_testing import REPO
+from stacklab_testing.load import Load, http_probe, tcp_probes
+
 HOST = os.environ.get("STACKLAB_DEPLOY_HOST", "")  # the deploy user's ssh_config alias (fab's)
 ADMIN_HOST = os.environ.get("STACKLAB_ADMIN_HOST", f"{HOST}-admin")  # the admin user's (Ansible's)
 SSH_CONFIG = os.environ.get("STACKLAB_SSH_CONFIG", str(REPO / "hosting" / "cache" / "ssh" / "config"))
@@ -44,3 +47,14 @@ def share_build(clone: Path) -> None:
     (clone / "build").symlink_to(REPO / "build")
     with open(clone / ".git" / "info" / "exclude", "a") as exclude:
         exclude.write("/build\n")
+
+
+def steady_load(plan: dict[str, str]) -> Load:
+    """Steady requests to the Flask and Django bookshops through nginx (tallying the build that answered) and to
+    every course socket server, on TARGET."""
+    probes = [
+        http_probe("flask bookshop", TARGET, int(plan["FLASK_PORT"]), "/", tally_header=MARK_HEADER),
+        http_probe("django bookshop", TARGET, int(plan["DJANGO_PORT"]), "/accounts/login/", tally_header=MARK_HEADER),
+        *tcp_probes(TARGET, plan),
+    ]
+    return Load(probes)
