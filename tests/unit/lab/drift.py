@@ -93,7 +93,7 @@ def process_drift(s: Service, spec: dict, root: Path) -> list[str]:
     text = stage(root, build)
     found = []
     users = re.findall(r"^USER (\S+)$", text, re.M)
-    if users[-1:] != [f"{s.uid}:{s.uid}"] or not re.search(rf"--uid {s.uid} .*\s+.*{s.user}\b", text):
+    if users[-1:] != [f"{s.uid}:{s.uid}"] or not re.search(rf"stacklab-install-service {s.user} {s.uid}\b", text):
         found.append(
             f"{s.name}: {build['dockerfile']} does not run {name} as {s.user} ({s.uid}:{s.uid}) as the catalog says"
         )

@@ -33,10 +33,8 @@ COMPOSE = {
     "healthcheck": {"test": ["CMD", "stacklab-probe", "http", "${GOPHER_PORT}", "/healthz"]},
 }
 DOCKERFILE = """FROM stacklab/python
-RUN pip install --no-index --find-links /wheelhouse --no-deps stacklab-gopher \\
- && groupadd --gid 10100 stacklab-gopher \\
- && useradd --no-log-init --uid 10100 --gid 10100 --home-dir /nonexistent --no-create-home \\
-      --shell /usr/sbin/nologin stacklab-gopher
+RUN --mount=type=bind,source=build/wheelhouse,target=/wheelhouse \\
+    stacklab-install-service stacklab-gopher 10100 stacklab-core stacklab-gopher
 USER 10100:10100
 CMD ["python3", "-m", "stacklab_gopher.server"]
 """
