@@ -105,6 +105,17 @@ def test_https_pages_never_redirect_to_plain_http(target, service):
     assert not (response.getheader("Location") or "").startswith("http://"), response.getheader("Location")
 
 
+# The diagnostic reflects the request, so only the machine itself may call it: never through the TLS front, by
+# any spelling of its path (nginx matches the normalized path; Apache refuses what the front forwards).
+@pytest.mark.parametrize(
+    "path", ["/cgi-bin/cgi_test.py", "/cgi-bin/cgi_test.py/x", "//cgi-bin/cgi_test.py", "/%63gi-bin/cgi_test.py"]
+)
+def test_cgi_diagnostic_is_refused_through_the_front(target, path):
+    name = catalog.SERVICES["cgi"].https_name(DOMAIN)
+    assert https_get(target.address, name, path).status == 403
+    assert https_get(target.address, name, "/cgi-bin/echo_cgi.py?message=tls").status == 200
+
+
 @pytest.mark.parametrize("version", [ssl.TLSVersion.TLSv1, ssl.TLSVersion.TLSv1_1], ids=str)
 def test_old_tls_refused(target, version):
     ctx = context(minimum_version=version, maximum_version=version)

@@ -233,3 +233,16 @@ def test_the_site_fits_debians_apache_layout(tmp_path):
         [APACHECTL, "-t"], env={**os.environ, "APACHE_CONFDIR": str(confdir)}, capture_output=True, text=True
     )
     assert check.returncode == 0, check.stdout + check.stderr
+
+
+@pytest.mark.parametrize("path", ["/cgi-bin/cgi_test.py", "/cgi-bin/cgi_test.py/x", "//cgi-bin/cgi_test.py"])
+def test_diagnostic_is_refused_to_what_a_front_server_forwards(start_apache, path):
+    """A front on this machine (the TLS nginx on a VM) connects from loopback too: what it forwards carries
+    X-Forwarded-For and is refused, by any spelling of the path, while the machine's own requests still get it."""
+    site = start_apache()
+    forwarded = requests.get(site.url(path), headers={"X-Forwarded-For": "198.51.100.7"}, timeout=10)
+    assert forwarded.status_code == 403
+    assert "REQUEST_METHOD" not in forwarded.text
+    assert requests.get(site.url("/cgi-bin/cgi_test.py"), timeout=10).status_code == 200
+    echo = requests.get(site.url("/cgi-bin/echo_cgi.py?message=Hi"), headers={"X-Forwarded-For": "198.51.100.7"})
+    assert echo.status_code == 200
