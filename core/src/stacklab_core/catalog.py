@@ -92,7 +92,7 @@ SERVICES = {
     for s in (
         Service("echo", "ECHO_PORT", "echo", "one-shot TCP echo server (week 1)",
                 stack="echo", container="echo", unit="stacklab-echo",
-                module="stacklab_echo.echo_server", uid=10010),
+                module="stacklab_echo.echo_server", uid=10010, limits=(("tasks_max", "600"),)),
         Service("recho", "RECHO_PORT", "recho", "serial repeat-echo TCP server, one client at a time (week 2)",
                 stack="echo", container="recho", unit="stacklab-recho",
                 module="stacklab_echo.recho_server", uid=10010),

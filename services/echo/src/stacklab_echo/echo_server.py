@@ -90,7 +90,13 @@ def main(argv: list[str] | None = None) -> int:
                     continue
                 handlers.waiting(conn, addr)
                 client = (conn, addr, prefix, args.timeout, handlers)
-                threading.Thread(target=_serve, args=client, daemon=True).start()
+                try:
+                    threading.Thread(target=_serve, args=client, daemon=True).start()
+                except RuntimeError:  # no thread to be had (the container's or unit's task limit): this client only
+                    handlers.spoke(conn)
+                    handlers.slots.release()
+                    log(f"from {addr!r}: refused, no thread left to answer it")
+                    conn.close()
         except Shutdown:  # exchanges under way end first: a restart cuts no client's answer short
             log("echo_server shutting down")
             if unfinished := handlers.finish(FINISH_SECONDS):
