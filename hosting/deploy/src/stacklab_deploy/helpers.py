@@ -18,7 +18,7 @@ from stacklab_deploy.build import read_sums
 # SSH round trip: the release is built for that Python and carries only the wheels the host lacks.
 HOST_PROBE = (
     "python3 -c 'import sys, platform; print(*sys.version_info[:2], platform.machine())'; "
-    f"cat {layout.ROOT}/{layout.CURRENT}/wheelhouse/SHA256SUMS 2>/dev/null || true"
+    f"cat {layout.CURRENT_LINK}/wheelhouse/SHA256SUMS 2>/dev/null || true"
 )
 
 
