@@ -133,6 +133,34 @@ SERVICES = {
 }  # fmt: skip
 
 
+# The catalog entry whose app checks every other service (the lab index): the monitoring network's one client.
+MONITOR = "lab"
+
+
+def networks() -> dict[str, dict]:
+    """Compose network (swarm overlay) -> {"internal": bool, "services": [compose services]}. Each stack's
+    published containers on a network of its own (NAME: the stack); an app with its front alone on NAME-back, a
+    database with its app and jobs alone on NAME-db, both internal (no published port, no way out); `monitor`
+    (internal) from the lab's app to every published container but the lab's own front, which it reaches on
+    lab-back. So only a front reaches its app, only Django reaches PostgreSQL."""
+    nets: dict[str, dict] = {}
+
+    def join(net: str, internal: bool, *names: str) -> None:
+        members = nets.setdefault(net, {"internal": internal, "services": []})["services"]
+        members += [n for n in names if n and n not in members]
+
+    monitor = SERVICES[MONITOR]
+    for s in SERVICES.values():
+        join(s.stack, False, s.container)
+        if s.app:
+            join(f"{s.stack}-back", True, s.container, s.app)
+        if s.backends:
+            join(f"{s.stack}-db", True, s.app, *s.jobs, *s.backends)
+        if s.container != monitor.container:
+            join("monitor", True, monitor.app, s.container)
+    return nets
+
+
 def stacks() -> dict[str, list[Service]]:
     """stack -> its services, both in catalog order."""
     grouped: dict[str, list[Service]] = {}

@@ -5,16 +5,36 @@ stacklab-release copies it out of the wheel into each release as conf/lab/gunico
 `-c /srv/stacklab/current/conf/lab/gunicorn.conf.py`: a file, not `-c python:...`, so the master never imports
 the app and a reload (HUP) serves the new release.
 
-Env: GUNICORN_BIND (default 127.0.0.1:8000; nginx is the public front on LAB_PORT, compose 0.0.0.0:8000, a VM a
-Unix socket from systemd), WEB_CONCURRENCY (workers, default 1: each worker probes the services on its own, so more
-workers mean more probes). Threads serve concurrent page loads; nginx buffers slow clients for them.
+Env: GUNICORN_BIND (default 127.0.0.1:8000; nginx is the public front on LAB_PORT, a VM a Unix socket from
+systemd; compose and swarm name the app's alias on its back network, see own_address), WEB_CONCURRENCY
+(workers, default 1: each worker probes the services on its own, so more workers mean more probes). Threads serve
+concurrent page loads; nginx buffers slow clients for them.
 The app reads LAB_PUBLIC_HOST, LAB_TARGET_HOSTS and the port plan (see stacklab_lab.index).
 """
 
 import os
+import socket
+
+
+def own_address(address: str) -> str:
+    """NAME:PORT -> this container's own address under NAME, with PORT. The app sits on the monitoring network too,
+    beside every server it checks (docs/compose.md, "Networks"): bound to its address on its back network alone,
+    gunicorn is out of their reach. In swarm NAME resolves to every replica (dnsrr): the one that is ours binds."""
+    host, _, port = address.rpartition(":")
+    if address.startswith("unix:") or "://" in address or not host or host[0].isdigit() or host[0] == "[":
+        return address
+    for *_, (ip, _port) in socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM):
+        with socket.socket() as probe:
+            try:
+                probe.bind((ip, 0))
+            except OSError:
+                continue  # another replica's
+        return f"{ip}:{port}"
+    return address
+
 
 wsgi_app = "stacklab_lab.index:application"
-bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")
+bind = [own_address(a) for a in os.environ.get("GUNICORN_BIND", "127.0.0.1:8000").split(",")]
 workers = int(os.environ.get("WEB_CONCURRENCY", "1"))
 threads = 4
 timeout = 60  # a page waits for one round of checks (a few seconds at most)

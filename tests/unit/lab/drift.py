@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
-from stacklab_core.catalog import Service
+from stacklab_core.catalog import Service, networks
 
 ROOT = Path(__file__).parents[3]
 
@@ -28,9 +28,34 @@ PROBES = {
 APP_PORT = "8000"  # where an app behind its front listens in its container (not published)
 
 
-def compose(root: Path = ROOT) -> dict:
-    """The compose services of docker/services.yml, as written (no ${...} resolved)."""
-    return yaml.safe_load((root / "docker" / "services.yml").read_text())["services"]
+def compose(root: Path = ROOT, key: str = "services") -> dict:
+    """The compose services (or KEY: networks) of docker/services.yml, as written (no ${...} resolved)."""
+    return yaml.safe_load((root / "docker" / "services.yml").read_text())[key]
+
+
+def network_drift(spec: dict, declared: dict, want: dict | None = None) -> list[str]:
+    """Every compose service (SPEC) on other networks than the catalog's (stacklab_core.catalog.networks(), or
+    WANT), every network (DECLARED: the file's top-level networks) internal when it must not be or the reverse."""
+    want = networks() if want is None else want
+    found = []
+    for name in sorted(set(declared) | set(want)):
+        internal = bool((declared.get(name) or {}).get("internal"))
+        if name not in want:
+            found.append(f"network {name}: in docker/services.yml, not in the catalog")
+        elif name not in declared:
+            found.append(f"network {name}: the catalog's, not declared in docker/services.yml")
+        elif internal != want[name]["internal"]:
+            found.append(f"network {name}: internal is {internal}, the catalog says {want[name]['internal']}")
+    for service, svc in spec.items():
+        if svc.get("scale") == 0:  # a base image: never runs, no network
+            if svc.get("network_mode") != "none":
+                found.append(f"{service}: a base image on a network (network_mode: none)")
+            continue
+        on = sorted(svc.get("networks") or ["default"])
+        should = sorted(net for net, members in want.items() if service in members["services"])
+        if on != should:
+            found.append(f"{service}: on networks {on}, the catalog says {should}")
+    return found
 
 
 def stage(root: Path, build: dict) -> str:

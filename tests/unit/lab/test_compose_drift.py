@@ -36,3 +36,26 @@ def test_the_drift_names_each_difference():
         "wsgi: wsgi is behind wsgi-nginx and must not publish a port",
         "flask: flask-nginx's healthcheck is not stacklab-probe http / on ${FLASK_PORT}",
     ]
+
+
+def test_every_service_is_on_the_networks_the_catalog_says():
+    assert drift.network_drift(drift.compose(), drift.compose(key="networks")) == []
+
+
+def test_the_network_drift_names_a_service_on_the_wrong_network():
+    spec = drift.compose()
+    spec["echo"] = {**spec["echo"], "networks": ["echo", "monitor", "django-db"]}
+    spec["flask"] = {**spec["flask"], "networks": ["flask", "flask-back"]}
+    del spec["chat"]["networks"]
+    spec["nginx"] = {**spec["nginx"], "network_mode": "bridge"}
+    declared = {**drift.compose(key="networks"), "wsgi-back": None, "extra": {}}
+    del declared["monitor"]
+    assert drift.network_drift(spec, declared) == [
+        "network extra: in docker/services.yml, not in the catalog",
+        "network monitor: the catalog's, not declared in docker/services.yml",
+        "network wsgi-back: internal is False, the catalog says True",
+        "nginx: a base image on a network (network_mode: none)",
+        "echo: on networks ['django-db', 'echo', 'monitor'], the catalog says ['echo', 'monitor']",
+        "chat: on networks ['default'], the catalog says ['chat', 'monitor']",
+        "flask: on networks ['flask', 'flask-back'], the catalog says ['flask-back']",
+    ]

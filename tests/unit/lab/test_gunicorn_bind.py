@@ -1,0 +1,14 @@
+"""The lab's gunicorn binds a host name to this machine's own address under it (compose and swarm name its alias
+on its back network, docs/compose.md "Networks"); addresses and sockets pass as they are."""
+
+import pytest
+from stacklab_lab import gunicorn_conf
+
+
+def test_a_name_binds_to_its_own_address():
+    assert gunicorn_conf.own_address("localhost:8000") == "127.0.0.1:8000"
+
+
+@pytest.mark.parametrize("address", ["0.0.0.0:8000", "127.0.0.1:8000", "unix:/run/lab.sock", "fd://3", "[::1]:80"])
+def test_addresses_and_sockets_pass_as_they_are(address):
+    assert gunicorn_conf.own_address(address) == address
