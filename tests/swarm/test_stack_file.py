@@ -7,12 +7,18 @@ import subprocess
 from pathlib import Path
 
 import pytest
+from stacklab_core.catalog import networks
 from stacklab_swarm import common, plan, sites, stack_file
 
 
 @pytest.fixture(scope="module")
-def compose():
-    return plan.compose_config(plan.port_plans()[0])["services"]
+def config():
+    return plan.compose_config(plan.port_plans()[0])
+
+
+@pytest.fixture(scope="module")
+def compose(config):
+    return config["services"]
 
 
 @pytest.fixture(scope="module")
@@ -72,6 +78,22 @@ def test_fronts_get_the_dynamic_upstream_site(stack):
         assert "resolver 127.0.0.11 valid=10s" in site, front
         assert f"proxy_pass http://${service.app}_upstream;" in site, front
         assert f"set ${service.app}_upstream {service.app}:8000;" in site, front
+
+
+def test_networks_are_the_catalogs_segments_as_overlays(config, stack):
+    """Each service on compose's networks, which are the catalog's; each an attachable overlay, internal where
+    the catalog's is (only a front reaches its app, only Django PostgreSQL: docs/swarm.md)."""
+    want = networks()
+    assert stack["networks"] == {
+        name: {"driver": "overlay", "attachable": True, **({"internal": True} if net["internal"] else {})}
+        for name, net in want.items()
+    }
+    assert {name: bool(net.get("internal")) for name, net in config["networks"].items()} == {
+        name: net["internal"] for name, net in want.items()
+    }
+    for name, service in stack["services"].items():
+        assert sorted(service["networks"]) == sorted(n for n, net in want.items() if name in net["services"]), name
+    assert stack["services"]["lab"]["networks"]["lab-back"] == {"aliases": ["lab-gunicorn"]}
 
 
 def test_swarm_reads_it():

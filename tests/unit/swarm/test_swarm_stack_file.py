@@ -21,17 +21,21 @@ def config() -> dict:
         "services": {
             "python": {"image": "stacklab/python", "scale": 0},
             "chat": {**common, "image": "stacklab/chat", "build": {"context": "."}, "restart": "unless-stopped",
-                     "ports": [{"target": 7000, "published": "7000", "protocol": "tcp"}], "depends_on": {}},
+                     "ports": [{"target": 7000, "published": "7000", "protocol": "tcp"}], "depends_on": {},
+                     "networks": {"chat": None, "monitor": None}},
             "flask": {**common, "image": "stacklab/flask", "healthcheck": HEALTH, "group_add": ["1234"],
                       "secrets": [{"source": "flask_secret_key", "target": "/run/secrets/flask_secret_key"}],
                       "volumes": [{"type": "volume", "source": "flask-data", "target": "/var/lib/stacklab-flask"}]},
             "flask-nginx": {**common, "image": "stacklab/flask-nginx",
-                            "ports": [{"target": 5000, "published": "5000"}]},
+                            "ports": [{"target": 5000, "published": "5000"}],
+                            "networks": {"flask": None, "flask-back": {"aliases": ["front"]}}},
             "postgres": {**common, "image": "stacklab/postgres", "shm_size": str(128 * 2**20),
                          "volumes": [{"type": "volume", "source": "django-db", "target": "/var/lib/postgresql/data"}]},
             "django-init": {**common, "image": "stacklab/django", "command": ["stacklab-django-init"]},
         },
         "volumes": {"flask-data": {}, "django-db": {}},
+        "networks": {"chat": {"name": "stacklab_chat", "ipam": {}}, "flask": {"name": "stacklab_flask"},
+                     "flask-back": {"internal": True}, "monitor": {"name": "stacklab_monitor", "internal": True}},
         "secrets": {"flask_secret_key": {"file": "/secrets/flask_secret_key"}},
     }  # fmt: skip
 
@@ -89,6 +93,20 @@ def test_secrets_mounts_and_front_configs(stack):
     front = stack["services"]["flask-nginx"]
     assert front["configs"] == [{"source": name, "target": "/etc/nginx/conf.d/stacklab-flask.conf", "mode": 0o444}]
     assert front["sysctls"] == {"net.ipv4.tcp_tw_reuse": 1}
+
+
+def test_networks_are_compose_s_as_overlays(stack):
+    """Internal where compose's are; attachable; each service on its own networks with its aliases (a service
+    with none stays on the default network, as in compose)."""
+    overlay = {"driver": "overlay", "attachable": True}
+    assert stack["networks"] == {
+        "chat": overlay, "monitor": {**overlay, "internal": True}, "default": overlay,
+        "flask-back": {**overlay, "internal": True}, "flask": overlay,
+    }  # fmt: skip
+    services = stack["services"]
+    assert services["chat"]["networks"] == {"chat": None, "monitor": None}
+    assert services["flask-nginx"]["networks"] == {"flask": None, "flask-back": {"aliases": ["front"]}}
+    assert services["postgres"]["networks"] == {"default": None}
 
 
 def test_every_nginx_front_of_the_catalog_gets_its_site(monkeypatch, tmp_path):

@@ -73,6 +73,27 @@ def deploy(name: str, service: dict) -> dict:
     return section
 
 
+def attachments(service: dict) -> dict:
+    """Its networks as compose has them (the catalog's segments, docs/compose.md), with their aliases."""
+    nets = service.get("networks") or {"default": None}
+    return {net: {"aliases": a["aliases"]} if (a or {}).get("aliases") else None for net, a in nets.items()}
+
+
+def overlays(config: dict, services: dict) -> dict:
+    """The networks the services use, as overlays, internal where compose's are (no way out, no published port).
+    Attachable: a one-off container (`docker run --network`) can join one to look around, as on compose's bridges."""
+    declared = config.get("networks") or {}
+    used = dict.fromkeys(net for service in services.values() for net in service["networks"])
+    return {
+        name: {
+            "driver": "overlay",
+            "attachable": True,
+            **({"internal": True} if declared.get(name, {}).get("internal") else {}),
+        }
+        for name in used
+    }
+
+
 def stack_file() -> dict:
     """The stack file: every long-running service and job of the compose file, in swarm's terms."""
     BUILD.mkdir(parents=True, exist_ok=True)
@@ -115,12 +136,13 @@ def from_compose(config: dict, inside: dict[str, str], published: dict[str, str]
             # socket. At 1,500 requests/s they fill the ephemeral port range within 20 s and connect() stalls;
             # reusing TIME-WAIT ports for new outgoing connections (safe with TCP timestamps) keeps the rate.
             out["sysctls"] = {"net.ipv4.tcp_tw_reuse": 1}
+        out["networks"] = attachments(service)
         out["deploy"] = deploy(name, service)
         services[name] = out
     return {
         "version": "3.9",
         "services": services,
-        "networks": {"default": {"driver": "overlay"}},
+        "networks": overlays(config, services),
         "volumes": {name: {} for name in config.get("volumes", {})},
         "secrets": {name: {"file": s["file"]} for name, s in config.get("secrets", {}).items()},
         "configs": configs,
