@@ -123,6 +123,16 @@ def test_the_drift_names_what_compose_lacks_until_it_has_it(toy, tmp_path):
     assert drift.drift(catalog.SERVICES.values(), spec, root) == []
 
 
+def test_the_network_drift_names_its_networks_until_compose_has_them(toy):
+    spec, declared = {**drift.compose(), "gopher": COMPOSE}, drift.compose(key="networks")
+    assert drift.network_drift(spec, declared) == [
+        "network gopher: the catalog's, not declared in docker/services.yml",
+        "gopher: on networks ['default'], the catalog says ['gopher', 'monitor']",
+    ]
+    spec["gopher"] = {**COMPOSE, "networks": ["gopher", "monitor"]}
+    assert drift.network_drift(spec, {**declared, "gopher": None}) == []
+
+
 def test_the_guide_takes_at_most_six_places():
     guide = (ROOT / "docs" / "add-a-service.md").read_text()
     assert re.findall(r"^## (\d+)\. ", guide, re.M) == ["1", "2", "3", "4", "5", "6"]
