@@ -162,9 +162,24 @@ FLOOD = 2000  # idle connections from one address (issue 20: they filled the sel
 FLOODER, NEWCOMER = "127.0.0.1", "127.0.0.2"  # two client addresses on loopback: a server sees them apart
 
 
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)  # Linux; named in Python 3.12
+
+
 def connect_from(source: str, port: int, timeout: float = 5.0) -> socket.socket:
-    """A connection to 127.0.0.1:port whose source address is `source`."""
-    return socket.create_connection(("127.0.0.1", port), timeout=timeout, source_address=(source, 0))
+    """A connection to 127.0.0.1:port whose source address is `source`. Its port is picked at connect, and
+    SO_REUSEADDR lets a server started by a parallel test listen on it (servers set it too): a flood's thousands
+    of client ports would otherwise be ports that free_port() may hand out and no server can bind."""
+    sock = socket.socket()
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+        sock.bind((source, 0))
+        sock.settimeout(timeout)
+        sock.connect(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 @contextlib.contextmanager
