@@ -33,7 +33,7 @@ import json, resource, socket, sys, time
 host, port, count, flooder, newcomer = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4], sys.argv[5]
 resource.setrlimit(resource.RLIMIT_NOFILE, (resource.getrlimit(resource.RLIMIT_NOFILE)[1],) * 2)
 flood = [socket.create_connection((host, port), 10, (flooder, 0)) for _ in range(count)]
-time.sleep(1)  # the server takes them all
+time.sleep(3)  # a standing flood: the server has taken them all (a loaded 2-core machine took over 1 s)
 started, reply = time.monotonic(), b""
 try:
     with socket.create_connection((host, port), 5, (newcomer, 0)) as sock:
