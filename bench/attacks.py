@@ -203,12 +203,14 @@ def fronts_under_attack(address: str, args: argparse.Namespace) -> None:
 
 
 def memory(name: str, script: str, kind: str, max_clients: int, seconds: float) -> str:
-    """The maximum of clients but two that never read, a flooder, a normal client: peak RSS and its probes."""
+    """The maximum of clients but two that never read, a flooder, a normal client: peak RSS and its probes. The
+    slow readers come from several loopback addresses (127.0.1.N), 200 each: one address may hold only 256."""
     with running(script, []) as (port, pid, log):
         base = rss_mib(pid)
         slow = []
-        for _ in range(max_clients - 2):
+        for i in range(max_clients - 2):
             sock = socket.socket()
+            sock.bind((f"127.0.1.{1 + i // 200}", 0))
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
             sock.connect(("127.0.0.1", port))
             sock.setblocking(False)

@@ -1,6 +1,7 @@
 """Helpers for the services' unit tests: servers started from their console scripts on 127.0.0.1 (Server), free
 ports, open-file limits, and what /proc says about a process."""
 
+import contextlib
 import os
 import resource
 import signal
@@ -9,6 +10,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -154,3 +156,41 @@ def _tmp_log() -> str:
     fd, path = tempfile.mkstemp(prefix="stacklab-server-", suffix=".log")
     os.close(fd)
     return path
+
+
+FLOOD = 2000  # idle connections from one address (issue 20: they filled the select echo's and chat's rooms)
+FLOODER, NEWCOMER = "127.0.0.1", "127.0.0.2"  # two client addresses on loopback: a server sees them apart
+
+
+IP_BIND_ADDRESS_NO_PORT = getattr(socket, "IP_BIND_ADDRESS_NO_PORT", 24)  # Linux; named in Python 3.12
+
+
+def connect_from(source: str, port: int, timeout: float = 5.0) -> socket.socket:
+    """A connection to 127.0.0.1:port whose source address is `source`. Its port is picked at connect, and
+    SO_REUSEADDR lets a server started by a parallel test listen on it (servers set it too): a flood's thousands
+    of client ports would otherwise be ports that free_port() may hand out and no server can bind."""
+    sock = socket.socket()
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.setsockopt(socket.IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, 1)
+        sock.bind((source, 0))
+        sock.settimeout(timeout)
+        sock.connect(("127.0.0.1", port))
+    except OSError:
+        sock.close()
+        raise
+    return sock
+
+
+@contextlib.contextmanager
+def idle_flood(port: int, count: int = FLOOD, source: str = FLOODER) -> Iterator[list[socket.socket]]:
+    """`count` connections from `source` that never send, open while the block runs."""
+    ensure_fd_limit(count + 256)
+    flood: list[socket.socket] = []
+    try:
+        for _ in range(count):
+            flood.append(connect_from(source, port))
+        yield flood
+    finally:
+        for sock in flood:
+            sock.close()

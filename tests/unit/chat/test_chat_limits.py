@@ -3,9 +3,11 @@ per client, so slow readers and a flooder cannot grow the server's memory while 
 Every attack is on 127.0.0.1, small and fixed in count and size."""
 
 import socket
+import time
 from pathlib import Path
 
-from tests.unit.chat.helpers import Peer
+from tests.unit.chat.helpers import PREFIX, Peer
+from tests.unit.servers import NEWCOMER, connect_from, idle_flood
 
 
 def rss_bytes(pid: int) -> int:
@@ -15,21 +17,18 @@ def rss_bytes(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-def test_one_client_over_the_maximum_is_told_and_closed(start_chat):
+def test_one_client_over_the_maximum_evicts_the_longest_idle(start_chat):
+    """Issue 20: a full room made every newcomer read `server full` until the idle timeout."""
     server = start_chat(CHAT_MAX_CLIENTS="2")
     server.wait_for_log("closed connection")  # start_server's probe left: no slot is taken
     with Peer(server.port) as a, Peer(server.port) as b:
-        a.say(b"two of us")
-        assert a.line() == b.line() == a.tag(b"two of us")
-        with Peer(server.port) as third:
-            assert third.line() == b"error: server full (2 clients), try again later\n"
-            assert third.closed_by_server()
-        server.wait_for_log("(server full: 2 clients)")
-        b.close()
-        server.wait_for_log(f"closed connection from {b.addr!r}")
-        with Peer(server.port) as later:  # a slot came free
-            later.say(b"in now")
-            assert a.line() == later.tag(b"in now")
+        server.wait_for_log(f"accepted connection from {b.addr!r}")
+        with Peer(server.port) as newcomer:  # a, the first in, is the longest idle: it makes room
+            assert a.line() == b"error: server full, closed as the longest idle of 2 connections\n"
+            assert a.closed_by_server()
+            newcomer.say(b"in now")
+            assert b.line() == newcomer.line() == newcomer.tag(b"in now")
+        server.wait_for_log(f"closed connection from {a.addr!r} (evicted: longest idle of 2 connections)")
 
 
 def test_silent_client_is_closed_after_the_idle_timeout(start_chat):
@@ -74,3 +73,31 @@ def test_max_slow_readers_and_a_flooder_leave_memory_bounded_and_readers_served(
     finally:
         for sock in slow:
             sock.close()
+
+
+def test_a_flood_from_one_address_leaves_room_for_another(start_chat):
+    """Issue 20: 2,000 idle connections from one address filled the 256 places; a newcomer read `server full`."""
+    server = start_chat()
+    with idle_flood(server.port):
+        started = time.monotonic()
+        with connect_from(NEWCOMER, server.port, timeout=1) as sock:
+            sock.sendall(b"newcomer\n")
+            expected = f"{PREFIX} {sock.getsockname()!r}: newcomer\n".encode()
+            assert recv_until(sock, expected, timeout=1).endswith(expected)
+        assert time.monotonic() - started < 1
+        assert server.alive()
+
+
+def recv_until(sock: socket.socket, wanted: bytes, timeout: float) -> bytes:
+    """What arrives until `wanted` is at its end, the peer closes, or `timeout` passes."""
+    deadline, data = time.monotonic() + timeout, b""
+    while not data.endswith(wanted) and (left := deadline - time.monotonic()) > 0:
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except TimeoutError:
+            break
+        if not chunk:
+            break
+        data += chunk
+    return data

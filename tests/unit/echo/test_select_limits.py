@@ -7,6 +7,7 @@ import threading
 from pathlib import Path
 
 from tests.unit.echo.helpers import REPLY, connect, echo_round, recv_to_close, wait_until
+from tests.unit.servers import FLOODER, NEWCOMER, connect_from
 
 SCRIPT = "stacklab-echo-select"
 
@@ -18,22 +19,39 @@ def rss_bytes(pid: int) -> int:
     raise AssertionError("no VmRSS")
 
 
-def test_one_client_over_the_maximum_is_told_and_closed(start_echo):
+def test_one_client_over_the_maximum_evicts_the_longest_idle(start_echo):
+    """Issue 20: a full room made every newcomer read `server full` until the idle timeout."""
     server = start_echo(SCRIPT, ECHO_MAX_CLIENTS="3")
     server.wait_for_log("closed connection")  # start_server's probe left: no slot is taken
     held = [connect(server.port) for _ in range(3)]
     try:
-        for sock in held:
+        for sock in held[1:]:  # held[0] stays silent: the longest idle
             assert echo_round(sock, b"in") == REPLY + b"in"
-        with connect(server.port) as refused:
-            assert recv_to_close(refused) == b"error: server full (3 clients), try again later\n"
-        server.wait_for_log("(server full: 3 clients)")
-        held.pop().close()
-        with connect(server.port) as later:  # a slot came free: served again
-            assert wait_until(lambda: echo_round(later, b"again", timeout=1) == REPLY + b"again")
+        with connect(server.port) as newcomer:
+            assert echo_round(newcomer, b"new") == REPLY + b"new"
+        assert recv_to_close(held[0]) == b"error: server full, closed as the longest idle of 3 connections\n"
+        server.wait_for_log("(evicted: longest idle of 3 connections)")
+        for sock in held[1:]:
+            assert echo_round(sock, b"still") == REPLY + b"still"
     finally:
         for sock in held:
             sock.close()
+
+
+def test_one_address_over_its_cap_evicts_only_its_own(start_echo):
+    server = start_echo(SCRIPT, ECHO_PER_ADDRESS="2")
+    server.wait_for_log("closed connection")
+    with connect_from(NEWCOMER, server.port) as other:  # the longest idle of all, from another address
+        mine = [connect_from(FLOODER, server.port) for _ in range(3)]
+        try:
+            assert echo_round(mine[2], b"third") == REPLY + b"third"
+            why = f"longest idle of the 2 connections from {FLOODER}"
+            assert recv_to_close(mine[0]) == f"error: server full, closed as the {why}\n".encode()
+            assert echo_round(other, b"untouched") == REPLY + b"untouched"
+            assert echo_round(mine[1], b"kept") == REPLY + b"kept"
+        finally:
+            for sock in mine:
+                sock.close()
 
 
 def test_idle_client_is_closed_and_a_talking_one_is_not(start_echo):

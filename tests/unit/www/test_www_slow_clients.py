@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.unit.servers import ensure_fd_limit
+from tests.unit.servers import NEWCOMER, connect_from, ensure_fd_limit, idle_flood
 from tests.unit.www.helpers import READ_TIMEOUT, parse_response, recv_to_close, request
 
 SERVERS = ["hello_www", "echo_www", "ws30"]
@@ -49,7 +49,7 @@ def test_a_slow_header_client_does_not_take_the_only_worker(start_www, name):
 @pytest.mark.parametrize("name", SERVERS)
 def test_page_served_while_256_slow_header_clients_trickle(start_www, name):
     ensure_fd_limit(256 + 100)
-    server = start_www(name)
+    server = start_www(name, "--per-address", "1024")  # the cap in all is the subject: one address may fill it
     slow = slow_clients(server.port, 256)
     try:
         for round_ in range(3):
@@ -72,7 +72,7 @@ def test_over_max_connections_the_slowest_head_is_dropped(start_www, name):
     try:
         assert timed_request(server.port)[0] == 200  # a fifth connection: the oldest made room
         assert closed_unanswered(slow[0])
-        server.wait_for_log('"-" dropped: slowest of 4 request heads being read')
+        server.wait_for_log('"-" dropped: slowest head, longest idle of 4 connections')
         assert server.log().count("dropped") == 1
     finally:
         for sock in slow:
@@ -81,18 +81,15 @@ def test_over_max_connections_the_slowest_head_is_dropped(start_www, name):
 
 @pytest.mark.timeout(120)
 @pytest.mark.parametrize("name", SERVERS)
-def test_page_served_during_two_thousand_idle_connections(start_www, name):
-    """Figures are in bench/attacks.py; here only the behaviour, with a generous bound."""
-    ensure_fd_limit(2000 + 200)
+def test_page_served_within_a_second_during_two_thousand_idle_connections(start_www, name):
+    """Issue 20: 2,000 idle connections from one address (heads kept for 30 s); a client from another address is
+    answered within a second. Figures are in bench/attacks.py."""
     server = start_www(name, "--timeout", "30")
-    idle = []
-    try:
-        for _ in range(2000):
-            idle.append(socket.create_connection(("127.0.0.1", server.port), timeout=10))
+    with idle_flood(server.port):
         for _ in range(3):
-            status, took = timed_request(server.port)
-            assert status == 200 and took < 5
+            started = time.monotonic()
+            with connect_from(NEWCOMER, server.port, timeout=1) as sock:
+                sock.sendall(b"GET / HTTP/1.0\r\n\r\n")
+                response, _ = parse_response(recv_to_close(sock))
+            assert (response.status, time.monotonic() - started < 1) == (200, True)
         assert server.alive()
-    finally:
-        for sock in idle:
-            sock.close()

@@ -1,9 +1,10 @@
 """One-shot echo server (course week 1): per connection one read, one reply `PREFIX: data`, then close.
 
 Each connection is served in its own thread with a timeout, so a client that connects and never sends cannot
-stall the others (the course's server blocked in recv for everyone). Handlers are capped; when all are taken,
-the connection that has waited longest without sending a byte is evicted to make room, so a flood of silent
-connections costs the flooder its oldest connections, not everyone else their answer. After its reply a
+stall the others (the course's server blocked in recv for everyone). Handlers are capped, in all and per client
+address (stacklab_core.crowd); past a cap, the connection that has waited longest without sending a byte (of the
+newcomer's address first) is evicted to make room, so a flood of silent connections costs the flooder its oldest
+connections, not everyone else their answer. After its reply a
 handler lingers for at most LINGER_SECONDS in all, however slowly the client keeps trickling bytes.
 On SIGTERM (a deploy's restart) it stops accepting and lets the exchanges under way finish (FINISH_SECONDS);
 with systemd's socket activation new clients wait in the socket's queue for the next server meanwhile.
@@ -14,6 +15,7 @@ import socket
 import threading
 import time
 
+from stacklab_core.crowd import PER_ADDRESS, Room
 from stacklab_core.runtime import (
     Shutdown,
     close_gently,
@@ -37,24 +39,32 @@ FINISH_SECONDS = 3.0  # on SIGTERM, how long the connections being served get to
 class Handlers:
     """At most `limit` connections served at once, and which of them have not sent a byte yet (oldest first)."""
 
-    def __init__(self, limit: int):
+    def __init__(self, limit: int, per_address: int):
         self.limit = limit
         self.slots = threading.BoundedSemaphore(limit)
         self.lock = threading.Lock()
-        self.silent: dict[socket.socket, tuple] = {}
+        self.silent: Room[socket.socket] = Room(limit, per_address)
+        self.addresses: dict[socket.socket, tuple] = {}
 
-    def admit(self, conn: socket.socket) -> bool:
-        """Take a slot for `conn`, evicting the oldest silent connection if all are taken; False if none is."""
-        if not self.slots.acquire(blocking=False):
-            with self.lock:
-                if not self.silent:  # every handler is answering or lingering, each for a bounded time
-                    return False
-                oldest = next(iter(self.silent))
-                addr = self.silent.pop(oldest)
-            log(f"from {addr!r}: evicted, silent while {self.limit} connections were being served")
+    def admit(self, conn: socket.socket, addr: tuple) -> bool:
+        """Take a slot for `conn` and count it silent, evicting the oldest silent connection (of its address when
+        that one holds per_address) if a cap is reached; False if every slot is answering (each for a bounded time)."""
+        free = self.slots.acquire(blocking=False)
+        with self.lock:
+            evicted = self.silent.make_room(addr[0], full=not free)
+            if not free and evicted is None:
+                return False
+            self.silent.enter(conn, addr[0], time.monotonic())
+            self.addresses[conn] = addr
+            if evicted is not None:
+                oldest, why = evicted
+                gone = self.addresses.pop(oldest)
+        if evicted is not None:
+            if free:  # the evicted handler leaves its slot to the newcomer (see spoke): the free one goes back
+                self.slots.release()
+            log(f"from {gone!r}: evicted, silent, the {why}")
             with contextlib.suppress(OSError):  # wakes its handler's recv with end of file
                 oldest.shutdown(socket.SHUT_RDWR)
-            # The evicted handler leaves its slot to the newcomer (see spoke): no waiting for it to finish.
         return True
 
     def finish(self, seconds: float) -> int:
@@ -65,30 +75,30 @@ class Handlers:
             taken += 1
         return self.limit - taken
 
-    def waiting(self, conn: socket.socket, addr: tuple) -> None:
-        with self.lock:
-            self.silent[conn] = addr
-
     def spoke(self, conn: socket.socket) -> bool:
         """The handler got its data (or its timeout): False if the connection was evicted meanwhile."""
         with self.lock:
-            return self.silent.pop(conn, None) is not None
+            silent = conn in self.silent
+            self.silent.leave(conn)
+            self.addresses.pop(conn, None)
+            return silent
 
 
 def main(argv: list[str] | None = None) -> int:
     p = parser("One-shot TCP echo server (port env ECHO_PORT).", "ECHO_PORT", 50000)
     env_flag(p, "--timeout", "ECHO_TIMEOUT", 10.0, "seconds a client may take to send its message")
+    what = "silent clients at once from one address; one more evicts that address's oldest"
+    env_flag(p, "--per-address", "ECHO_PER_ADDRESS", PER_ADDRESS, what)
     args = parse(p, argv)
     prefix = args.prefix.encode() + b": "
     with listening("echo_server", args.host, args.port) as server:
-        handlers = Handlers(MAX_HANDLERS)
+        handlers = Handlers(MAX_HANDLERS, args.per_address)
         try:
             for conn, addr in connections(server):
-                if not handlers.admit(conn):
+                if not handlers.admit(conn, addr):
                     log(f"from {addr!r}: refused, {MAX_HANDLERS} connections already being answered")
                     conn.close()
                     continue
-                handlers.waiting(conn, addr)
                 client = (conn, addr, prefix, args.timeout, handlers)
                 try:
                     threading.Thread(target=_serve, args=client, daemon=True).start()

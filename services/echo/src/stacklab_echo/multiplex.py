@@ -5,9 +5,10 @@ accepting every pending connection, pausing accept while out of file descriptors
 bounded output buffer per client (a client that does not read is dropped instead of stalling everyone),
 half-close handling and the idle heartbeat. A server subclasses Multiplexer and says what happens to the data.
 
-Bounded on purpose, so that no client can grow the server: at most `max_clients` connections (one more is told
-so in one line and closed), at most `max_output` unread bytes each, and a connection with no traffic either way
-for `idle_timeout` seconds is closed. Memory for buffers is then at most max_clients x max_output.
+Bounded on purpose, so that no client can grow the server: at most `max_clients` connections and `per_address`
+from one client address (past either, the newcomer evicts the longest-idle connection, of its own address first:
+stacklab_core.crowd), at most `max_output` unread bytes each, and a connection with no traffic either way for
+`idle_timeout` seconds is closed. Memory for buffers is then at most max_clients x max_output.
 
 Stopped by SIGTERM (a deploy restarts it), it accepts no more, serves what its clients already sent for
 STOP_GRACE_SECONDS, then every open connection gets what it is owed and `last_line`, then a clean close (FIN, never a
@@ -23,6 +24,7 @@ import socket
 import time
 from collections.abc import Callable
 
+from stacklab_core.crowd import PER_ADDRESS, Room
 from stacklab_core.runtime import (
     FAREWELL_SECONDS,
     OUT_OF_FDS,
@@ -62,11 +64,10 @@ class Multiplexer:
     def __init__(self, listener: socket.socket, limits: argparse.Namespace):
         self.listener = listener
         self.max_output = limits.max_output
-        self.max_clients = limits.max_clients
         self.idle_timeout = limits.idle_timeout
         self.selector = selectors.DefaultSelector()
         self.connections: dict[Connection, None] = {}  # insertion-ordered set of the open connections
-        self.last_active: dict[Connection, float] = {}  # least recently active first: the next to time out
+        self.room: Room[Connection] = Room(limits.max_clients, limits.per_address)  # the next to time out first
         self.accepting = False
         self.stopping = False  # a signal came: accept no more
 
@@ -110,8 +111,8 @@ class Multiplexer:
                 if stop_at and time.monotonic() >= stop_at:
                     raise Shutdown(stop_signal())
                 wake = stop_at or quiet_since + heartbeat
-                if self.last_active:
-                    wake = min(wake, next(iter(self.last_active.values())) + self.idle_timeout)
+                if oldest := self.room.oldest():
+                    wake = min(wake, oldest[1] + self.idle_timeout)
                 events = self.selector.select(timeout=max(0.0, wake - time.monotonic()))
                 now = time.monotonic()
                 if events:
@@ -193,7 +194,7 @@ class Multiplexer:
         conn.sock = None
         conn.out.clear()
         del self.connections[conn]
-        del self.last_active[conn]
+        self.room.leave(conn)
         log(f"closed connection from {conn.addr!r}{reason}")
         self.closed(conn)
         self._accept_again()
@@ -212,35 +213,29 @@ class Multiplexer:
                     return
                 log(f"accept failed: {exc}")  # e.g. the client reset before we accepted it
                 continue
-            if len(self.connections) >= self.max_clients:
-                self._turn_away(sock, peer(addr))
-                continue
+            addr = peer(addr)
+            if evicted := self.room.make_room(addr[0]):
+                self._evict(*evicted)
             sock.setblocking(False)
-            conn = self.connection(sock, peer(addr))
+            conn = self.connection(sock, addr)
             self.selector.register(sock, selectors.EVENT_READ, conn)
             self.connections[conn] = None
-            self._active(conn)
+            self.room.enter(conn, addr[0], time.monotonic())
             log(f"accepted connection from {conn.addr!r}")
             self.opened(conn)
 
-    def _turn_away(self, sock: socket.socket, addr: tuple) -> None:
-        """One line for the client, if its buffer takes it at once (it always does on a new socket), then close."""
-        with sock:
-            sock.setblocking(False)
-            with contextlib.suppress(OSError):  # it left already: nothing to tell
-                sock.send(f"error: server full ({self.max_clients} clients), try again later\n".encode())
-        log(f"refused connection from {addr!r} (server full: {self.max_clients} clients)")
+    def _evict(self, conn: Connection, why: str) -> None:
+        """Make room for a newcomer: one line for the evicted client, if its buffer takes it at once, then close."""
+        with contextlib.suppress(OSError):  # its buffer is full or it left: nothing more to tell
+            conn.sock.send(f"error: server full, closed as the {why}\n".encode())
+        self.close(conn, f" (evicted: {why})")
 
     def _active(self, conn: Connection) -> None:
-        self.last_active.pop(conn, None)  # re-inserted last: the dict stays ordered by last activity
-        self.last_active[conn] = time.monotonic()
+        self.room.touch(conn, time.monotonic())
 
     def _close_idle(self, now: float) -> None:
-        while self.last_active:
-            conn, since = next(iter(self.last_active.items()))
-            if now - since < self.idle_timeout:
-                return
-            self.close(conn, f" (idle for {self.idle_timeout:g} s)")
+        while (oldest := self.room.oldest()) and now - oldest[1] >= self.idle_timeout:
+            self.close(oldest[0], f" (idle for {self.idle_timeout:g} s)")
 
     def _accept_again(self) -> None:
         if not self.accepting and not self.stopping:
@@ -271,7 +266,10 @@ def add_flags(
     env_flag(p, "--heartbeat", f"{env_prefix}_HEARTBEAT", heartbeat, "idle seconds before `Server running at ...`")
     what = "unread bytes a client may owe before it is dropped"
     env_flag(p, "--max-output", f"{env_prefix}_MAX_OUTPUT", max_output, what)
-    env_flag(p, "--max-clients", f"{env_prefix}_MAX_CLIENTS", max_clients, "clients at once; one more is refused")
+    what = "clients at once; one more evicts the longest idle"
+    env_flag(p, "--max-clients", f"{env_prefix}_MAX_CLIENTS", max_clients, what)
+    what = "clients at once from one address; one more evicts that address's longest idle"
+    env_flag(p, "--per-address", f"{env_prefix}_PER_ADDRESS", PER_ADDRESS, what)
     what = "seconds with no traffic before a client is closed"
     env_flag(p, "--idle-timeout", f"{env_prefix}_IDLE_TIMEOUT", idle, what)
 
@@ -280,7 +278,8 @@ def serve(name: str, args: argparse.Namespace, make: Callable[[socket.socket], M
     """Lift the open-file limit to what max_clients needs, listen, run until SIGTERM/SIGINT; `mode` goes in the
     start line's parentheses."""
     fd_limit = raise_fd_limit(args.max_clients + SPARE_FDS)
-    limits = f"max {args.max_clients} clients x {args.max_output} bytes, idle timeout {args.idle_timeout:g} s"
+    limits = f"max {args.max_clients} clients ({args.per_address} per address) x {args.max_output} bytes"
+    limits += f", idle timeout {args.idle_timeout:g} s"
     with listening(name, args.host, args.port, f" ({mode}open-file limit {fd_limit}; {limits})") as listener:
         try:
             make(listener).run(args.heartbeat)

@@ -3,8 +3,9 @@
 One request per connection (HTTP/1.0 style, `Connection: close`), as in the course. Unlike the course:
 - one thread reads every request head with `selectors` (the course's week-3 tool), so a client that is slow to
   send its head, or sends nothing, costs a socket and a few KiB, never a worker; a head must be complete within
-  `--timeout` seconds in all (else 408), and when `--max-connections` heads are being read the oldest (the
-  slowest: it has had the most time) is dropped to make room;
+  `--timeout` seconds in all (else 408), and when `--max-connections` heads are being read, or `--per-address`
+  from the newcomer's address, the oldest of them (the slowest: it has had the most time) is dropped to make room
+  (stacklab_core.crowd);
 - complete requests go to a pool of `--max-clients` worker threads that answer them, so one slow response
   cannot block the others; a bad request gets an error status instead of killing the server;
 - SIGTERM and SIGINT stop it cleanly (exit 0): it stops accepting, answers the requests it has begun to read and
@@ -26,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import BinaryIO
 
+from stacklab_core.crowd import PER_ADDRESS, Room
 from stacklab_core.runtime import (
     DEFAULT_PREFIX,
     OUT_OF_FDS,
@@ -86,6 +88,12 @@ def common_arguments(description: str, port_env: str, default_port: int) -> argp
         default=1024,
         help="request heads read at once; one more drops the oldest (1024)",
     )
+    parser.add_argument(
+        "--per-address",
+        type=int,
+        default=PER_ADDRESS,
+        help=f"request heads read at once from one address; one more drops its oldest ({PER_ADDRESS})",
+    )
     return parser
 
 
@@ -112,7 +120,8 @@ class HttpServer:
         self.args = args
         self.server_header = server_header
         self.reasons = reasons or {}
-        self._reading: dict[socket.socket, Reading] = {}  # accept order, which is deadline order
+        self._reading: dict[socket.socket, Reading] = {}
+        self._room: Room[socket.socket] = Room(args.max_connections, args.per_address)  # accept (deadline) order
         self._work: queue.SimpleQueue = queue.SimpleQueue()  # (conn, addr, head or HttpError), None to stop
         self._workers: list[threading.Thread] = []
         self._backoff = AcceptBackoff()
@@ -170,17 +179,19 @@ class HttpServer:
                 if exc.errno not in OUT_OF_FDS:  # e.g. the client reset before accept
                     log(f"accept failed: {exc}")
                     return
-                if self._reading:  # the slowest head reader gives its descriptor to the newcomer
-                    self._drop_oldest(selector, "out of file descriptors")
+                if oldest := self._room.oldest():  # the slowest head reader gives its descriptor to the newcomer
+                    self._drop(oldest[0], "out of file descriptors", selector)
                     continue
                 self._backoff.wait(exc)
                 return
             self._backoff.accepted()
-            if len(self._reading) >= self.args.max_connections:
-                self._drop_oldest(selector, f"{self.args.max_connections} request heads being read")
+            if dropped := self._room.make_room(addr[0]):
+                self._drop(*dropped, selector)
             conn.setblocking(False)
-            reading = Reading(addr, time.monotonic() + self.args.timeout)
+            now = time.monotonic()
+            reading = Reading(addr, now + self.args.timeout)
             self._reading[conn] = reading
+            self._room.enter(conn, addr[0], now)
             selector.register(conn, selectors.EVENT_READ, reading)
 
     def _read(self, conn: socket.socket, reading: Reading, selector: selectors.BaseSelector) -> None:
@@ -216,17 +227,18 @@ class HttpServer:
             self._forget(conn, selector)
             self._work.put((conn, reading.addr, HttpError(408, "timed out reading the request", bytes(reading.data))))
 
-    def _drop_oldest(self, selector: selectors.BaseSelector, why: str) -> None:
-        """Close the connection that has had the most time to send its head and still has not: no answer, since
+    def _drop(self, conn: socket.socket, why: str, selector: selectors.BaseSelector) -> None:
+        """Close a connection that has had the most time to send its head and still has not: no answer, since
         writing to it could block the loop."""
-        conn, reading = next(iter(self._reading.items()))
+        addr = self._reading[conn].addr
         self._forget(conn, selector)
         conn.close()
-        log(f'{_peer(reading.addr)} "-" dropped: slowest of {why}')
+        log(f'{_peer(addr)} "-" dropped: slowest head, {why}')
 
     def _forget(self, conn: socket.socket, selector: selectors.BaseSelector) -> None:
         selector.unregister(conn)
         del self._reading[conn]
+        self._room.leave(conn)
 
     def _work_loop(self) -> None:
         while (item := self._work.get()) is not None:
