@@ -207,6 +207,7 @@ def test_the_copy_restores_into_the_receivers_lab(target, receiver, receiver_dja
         assert MESSAGE in dump
 
 
+@pytest.mark.timeout(600)  # 18 puts over SSH, each sealed and signed: 3 min on a loaded 2-core machine
 def test_no_put_replaces_or_evicts_the_oldest_copy(sender, receiver, copied):
     """Last (it leaves junk behind): as a compromised sender, a re-put of a stored name, a future-dated name, 3
     unsigned junk puts (refused; the unit tests send 15) and 15 validly signed ones (kept, and pruned by receive
