@@ -36,13 +36,15 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from pathlib import Path
 
 import paramiko
 import yaml  # ansible-core's own dependency, in the dev venv
 from fabric import Connection, task
 from invoke.exceptions import Exit, UnexpectedExit
+from stacklab_backup.offsite import is_sealed, opened
+from stacklab_backup.targets import BackupError
 from stacklab_core import layout, ports
 from stacklab_deploy.build import BuildError, build_release, machine_env
 from stacklab_deploy.gate import describe, https_rows, service_rows, wait_until_healthy
@@ -77,7 +79,7 @@ def guarded(c) -> Iterator[None]:
     try:
         _open(c)
         yield
-    except (DeployError, BuildError) as exc:
+    except (DeployError, BuildError, BackupError) as exc:
         raise Exit(f"{c.original_host}: {exc}", code=1) from None
     except paramiko.BadHostKeyException:
         raise Exit(
@@ -316,18 +318,23 @@ def listed_archives(c: Connection, folder: str) -> list[str]:
 
 
 @task
-def restore(c, archive, target=None):
+def restore(c, archive, target=None, identity=None, signer=None):
     """Restore ARCHIVE: a local file (uploaded first) or the name of an archive on the host (`fab backups`);
-    the tool verifies it first and changes nothing when it is bad. Then every check must pass."""
-    with guarded(c):
+    the tool verifies it first and changes nothing when it is bad. Then every check must pass. An off-site copy
+    (NAME.tar.age, its .sig beside it) is opened here with --identity (your age key, which never leaves this
+    machine) and --signer (the server's signing public key as you recorded it), then uploaded plain."""
+    with guarded(c), ExitStack() as stack:
         started = time.monotonic()
         local = Path(archive)
+        if local.is_file() and is_sealed(local):
+            local = stack.enter_context(opened(local, identity and Path(identity), signer and Path(signer)))
+            say(f"{archive}: signature checked, decrypted")
         if local.is_file():
             folder = c.run("mktemp -d", hide=True, in_stream=False).stdout.strip()
             remote = f"{folder}/{local.name}"
             try:
                 put(c, local, remote)
-                say(f"uploaded {local} ({local.stat().st_size / 1e6:.1f} MB)")
+                say(f"uploaded {local.name} ({local.stat().st_size / 1e6:.1f} MB)")
                 result = backup_tool(c, f"restore - < {shlex.quote(remote)}", warn=True)
             finally:
                 c.run(f"rm -rf {folder}", hide=True, warn=True, in_stream=False)
