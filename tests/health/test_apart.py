@@ -10,6 +10,7 @@ Environment: as tests/health/test_vm.py (STACKLAB_VM_HOST, STACKLAB_VM_STACKS). 
 
 import os
 import re
+import shlex
 import threading
 import time
 import uuid
@@ -57,7 +58,7 @@ def show(host, unit: str, *props: str) -> dict[str, str]:
 
 
 def connect_as(vm, user: str, path: str):
-    return vm.run(f"runuser -u {user} -- python3 -c {CONNECT!r} {path}")
+    return vm.run(f"runuser -u {user} -- python3 -c {shlex.quote(CONNECT)} {path}")
 
 
 # ---------------------------------------------------------------- apart
