@@ -79,7 +79,7 @@ class Target:
         main = f"systemctl show --property MainPID --value {service.unit}"
         if service.unit in FRONT_SERVERS:
             # Debian's nginx and Apache keep a root master that only opens ports and logs; the processes that
-            # serve requests (and run the CGI programs) are its children, as www-data.
+            # serve requests (and run the CGI programs) are its children (stacklab-nginx; www-data for Apache).
             return f'pgrep --oldest --parent "$({main})"'
         return main
 
