@@ -1,8 +1,8 @@
 """Login throttling. In the test database (SQLite, or PostgreSQL under scripts/test-postgres): django-axes' lockout
-by username and client address. As deployed: a real gunicorn (two workers, so the lockout must live in the database) behind a
-real nginx rendered from the site template. An attacker on 127.0.0.2 floods both login forms with wrong passwords for
-`admin` while forging X-Real-IP and X-Forwarded-For; the real admin and jon on 127.0.0.1 still log in, and a
-normal page keeps answering within 1 s."""
+by username and client address. As deployed: a real gunicorn (two workers, so the lockout must live in the
+database) behind a real nginx rendered from the site template. An attacker on 127.0.0.2 floods both login forms
+with wrong passwords for `admin` while forging X-Real-IP and X-Forwarded-For; the real admin and jon on 127.0.0.1
+still log in, and a normal page keeps answering within 1 s."""
 
 from concurrent.futures import ThreadPoolExecutor
 
@@ -16,7 +16,7 @@ from tests.unit.django.test_django_gunicorn_nginx import JON_PASSWORD, manage, r
 from tests.unit.harness import TEST_USER, needs_nginx, nginx_argv, write_nginx_conf
 from tests.unit.servers import free_port
 
-ADMIN_PASSWORD = "admin-test-password-4-logins"  # noqa: S105
+ADMIN_PASSWORD = "admin-test-password-4-logins"
 ATTACKER, USER = "127.0.0.2", "127.0.0.1"
 PAGE = "/mailing_list/name_list/"  # public, and it reads the database as a login does
 
@@ -26,8 +26,8 @@ def seeded_env(make_app_env, tmp_path_factory):
     """SQLite migrated and seeded (jon, admin) as a deployment does it."""
     env = {**make_app_env(tmp_path_factory.mktemp("logins")), "DJANGO_DEMO_USERS": "jon:jon@uw.edu",
            "DJANGO_DEMO_PASSWORD_JON": JON_PASSWORD, "DJANGO_SUPERUSER_PASSWORD": ADMIN_PASSWORD}  # fmt: skip
-    for command in (["migrate", "--noinput"], ["seed_demo_users"], ["ensure_superuser"], ["collectstatic", "--noinput"]):
-        manage(env, *command)
+    for command in ("migrate", "seed_demo_users", "ensure_superuser", "collectstatic"):
+        manage(env, command, *(["--noinput"] if command in ("migrate", "collectstatic") else []))
     return env
 
 
@@ -41,7 +41,8 @@ def front(start_server, seeded_env, tmp_path):
     start_server(nginx_argv(tmp_path, write_nginx_conf(tmp_path, site, TEST_USER)), port)
     base = f"http://127.0.0.1:{port}"
     with ThreadPoolExecutor(4) as pool:  # both workers' first requests (imports, templates) before any timing
-        assert {r.status_code for r in pool.map(requests.get, [f"{base}{p}" for p in (PAGE, *LOGIN_PATHS) * 4])} == {200}
+        replies = pool.map(requests.get, [f"{base}{path}" for path in (PAGE, *LOGIN_PATHS) * 4])
+        assert {reply.status_code for reply in replies} == {200}
     return base
 
 
@@ -82,7 +83,7 @@ def test_nginx_answers_the_flood_itself_with_a_clear_429(front):
 
 
 class LockoutTests(TestCase):
-    """The lockout as the database handler keeps it, on SQLite and PostgreSQL alike; the address is nginx's X-Real-IP."""
+    """The lockout as axes' database handler keeps it, on SQLite and PostgreSQL; the address is nginx's X-Real-IP."""
 
     @classmethod
     def setUpTestData(cls):
