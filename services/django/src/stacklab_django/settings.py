@@ -5,6 +5,7 @@ services/django/README.md.
 """
 
 import os
+from datetime import timedelta
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
@@ -42,6 +43,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",  # login throttling (below)
 ]
 
 MIDDLEWARE = [
@@ -53,6 +55,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires: turns its lockout into the 429 response
 ]
 
 ROOT_URLCONF = "stacklab_django.urls"
@@ -89,7 +92,15 @@ else:
         raise ImproperlyConfigured(
             f"cannot create {SQLITE_PATH.parent} for SQLite ({exc.strerror}): set DJANGO_DATA_DIR or DJANGO_SQLITE_PATH"
         ) from None
-    DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": SQLITE_PATH}}
+    # Several gunicorn workers write (sessions, failed logins): a transaction takes the write lock when it begins,
+    # and a busy one waits, instead of failing with "database is locked" when it upgrades a read lock.
+    DATABASES = {
+        "default": {
+            "ENGINE": "django.db.backends.sqlite3",
+            "NAME": SQLITE_PATH,
+            "OPTIONS": {"transaction_mode": "IMMEDIATE", "timeout": 20},
+        }
+    }
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -97,6 +108,20 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/books/"
+
+# Login throttling (django-axes): after AXES_FAILURE_LIMIT wrong passwords for one username from one client address,
+# that pair is refused (429, no password check) for the cool-off time. The pair, not the username alone, so a flood
+# against `admin` from one address never locks the real admin out from another; the flood itself is shed before
+# Django by nginx's limit_req on the login paths (conf/nginx-site.conf.j2). Attempts live in the database (axes'
+# default handler), which every gunicorn worker shares. The client address is nginx's X-Real-IP ($remote_addr,
+# never a client's header): gunicorn listens where only nginx reaches it.
+AUTHENTICATION_BACKENDS = ["axes.backends.AxesStandaloneBackend", "django.contrib.auth.backends.ModelBackend"]
+AXES_FAILURE_LIMIT = env_int("DJANGO_LOGIN_FAILURE_LIMIT", 5)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("DJANGO_LOGIN_COOLOFF_MINUTES", 15))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_DISABLE_ACCESS_LOG = True  # failed attempts only: no table of every successful login
+AXES_CLIENT_IP_CALLABLE = "stacklab_django.logins.client_address"
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -140,4 +165,6 @@ LOGGING = {
     "formatters": {"line": {"format": "{asctime} {levelname} {name}: {message}", "style": "{"}},
     "handlers": {"stdout": {"class": "logging.StreamHandler", "stream": "ext://sys.stdout", "formatter": "line"}},
     "root": {"handlers": ["stdout"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO").upper()},
+    # Its start-up banner would land in every management command's output; its failed logins and lockouts stay.
+    "loggers": {"axes.apps": {"level": "WARNING"}},
 }
