@@ -83,8 +83,9 @@ def configured_units(host) -> set[str]:
 
 
 def score(host, unit: str, threshold: float) -> tuple[float, bool]:
-    """(exposure, within threshold) of one unit, by `systemd-analyze security --threshold`."""
-    result = host.run(f"systemd-analyze security --no-pager --threshold={threshold} {shlex.quote(unit)}")
+    """(exposure, within threshold) of one unit, by `systemd-analyze security --threshold` (which counts in tenths:
+    20 is 2.0)."""
+    result = host.run(f"systemd-analyze security --no-pager --threshold={round(threshold * 10)} {shlex.quote(unit)}")
     found = SCORE.search(result.stdout)
     assert found, f"{unit}: no score in {result.stdout[-300:]!r} {result.stderr!r}"
     return float(found.group(2)), result.rc == 0
@@ -196,7 +197,7 @@ def test_openssh_with_an_old_cipher_is_refused_and_a_normal_client_works(target)
     """As a user would try it: `ssh -o Ciphers=aes128-cbc` fails before authentication; plain `ssh` logs in."""
     url = urllib.parse.urlparse(target.vm_host)
     config = urllib.parse.parse_qs(url.query)["ssh_config"][0]
-    ssh = ["ssh", "-F", config, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10"]
+    ssh = ["ssh", "-F", config, "-o", "BatchMode=yes", "-o", "ConnectTimeout=10", "-o", "LogLevel=INFO"]
     old = subprocess.run([*ssh, "-o", "Ciphers=aes128-cbc", url.hostname, "true"], capture_output=True, text=True)
     assert old.returncode == 255 and "no matching cipher" in old.stderr, old.stderr
     normal = subprocess.run([*ssh, url.hostname, "true"], capture_output=True, text=True)
