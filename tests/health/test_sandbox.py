@@ -68,7 +68,8 @@ def configured_units(host) -> set[str]:
     units = set()
     for unit in out.split():
         if unit.endswith("@.service"):
-            listed = host.check_output(f"systemctl list-units --all --plain --no-legend {unit[:-8]}@*.service")
+            template = unit.removesuffix("@.service")
+            listed = host.check_output(f"systemctl list-units --all --plain --no-legend {template}@*.service")
             units |= {line.split()[0] for line in listed.splitlines() if line.strip()}
         else:
             units.add(unit)
