@@ -51,6 +51,7 @@ from stacklab_deploy.gate import describe, https_rows, service_rows, wait_until_
 from stacklab_deploy.helpers import (
     HOST_PROBE,
     DeployError,
+    download_private,
     one_host_inventory,
     read_host_probe,
     refuse_uncommitted,
@@ -292,10 +293,8 @@ def backup(c, with_secrets=False, dir="backups"):
         made = backup_tool(c, "create --with-secrets" if with_secrets else "create")
         remote = made.stdout.strip().splitlines()[-1]
         local = (REPO / dir if not os.path.isabs(dir) else Path(dir)) / remote.rsplit("/", 1)[-1]
-        local.parent.mkdir(parents=True, exist_ok=True)
         with deploy_user_copy(c, remote) as copy:
-            c.get(copy, local=str(local))
-        local.chmod(0o600)
+            download_private(c, copy, local)
         size = local.stat().st_size / 1e6
         say(f"backed up {c.original_host} in {time.monotonic() - started:.1f} s: {remote} ({size:.1f} MB)")
         print(local)

@@ -246,3 +246,12 @@ def test_diagnostic_is_refused_to_what_a_front_server_forwards(start_apache, pat
     assert requests.get(site.url("/cgi-bin/cgi_test.py"), timeout=10).status_code == 200
     echo = requests.get(site.url("/cgi-bin/echo_cgi.py?message=Hi"), headers={"X-Forwarded-For": "198.51.100.7"})
     assert echo.status_code == 200
+
+
+@pytest.mark.parametrize("host", ["evil.example", "evil.example:8083", "127.0.0.1"])
+def test_the_lab_index_link_goes_to_the_configured_address_whatever_the_host(start_apache, host):
+    """A VM's site names the lab index (cgi_lab_url, from the inventory's names): a forged Host header cannot make
+    the link an open redirect."""
+    site = start_apache(cgi_lab_url="https://lab.example.org/")
+    answer = requests.get(site.url("/cgi-bin/lab_index.py"), headers={"Host": host}, allow_redirects=False, timeout=10)
+    assert (answer.status_code, answer.headers["Location"]) == (302, "https://lab.example.org/")

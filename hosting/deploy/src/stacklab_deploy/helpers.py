@@ -5,6 +5,7 @@ talks to the host, stay in fabfile.py."""
 from __future__ import annotations
 
 import json
+import os
 import shlex
 import subprocess
 from datetime import datetime
@@ -36,6 +37,20 @@ def refuse_uncommitted(repo: Path, force: bool) -> None:
     count = len(dirty.stdout.strip().splitlines())
     if count and not force:
         raise DeployError(f"the work tree has {count} uncommitted change(s): commit them, or deploy with --force")
+
+
+def download_private(c, remote: str, local: Path) -> None:
+    """Download REMOTE (through c, a Fabric Connection) into LOCAL, a new file that is 0600 from its creation on:
+    the archive holds the lab's data (and maybe its secrets), so it is never readable by others, not even while
+    its first bytes arrive. Refuses a LOCAL that exists (a symlink planted there included)."""
+    local.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+    fd = os.open(local, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            c.get(remote, local=out)  # a file object: Fabric neither opens nor chmods the path itself
+    except BaseException:
+        local.unlink(missing_ok=True)
+        raise
 
 
 def read_host_probe(out: str) -> tuple[str, str, dict[str, str]]:
