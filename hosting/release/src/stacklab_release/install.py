@@ -55,6 +55,11 @@ def unpack(src: Path, dest: Path) -> Path:
         raise Failure(f"{src}: not a wheelhouse directory or a .tar.gz")
     if not any(wheelhouse.glob("*.whl")) and not (wheelhouse / "SHA256SUMS").is_file():
         raise Failure(f"{src}: no wheels in it")  # with SHA256SUMS, those it lists may all be the current release's
+    # nobody builds the venvs from it (stage.py), whatever the uploader's umask was; wheels hold no secret
+    os.chmod(wheelhouse, 0o755)  # noqa: S103
+    for path in wheelhouse.iterdir():
+        if path.is_file() and not path.is_symlink():
+            os.chmod(path, 0o644)
     return wheelhouse
 
 
