@@ -19,7 +19,19 @@ from pathlib import Path
 
 import pytest
 from stacklab_core import ports
-from stacklab_testing.deploy import ADMIN_HOST, HOST, MARK_HEADER, REPO, SSH_CONFIG, TARGET, share_build, steady_load
+from stacklab_testing.deploy import (
+    ADMIN_HOST,
+    CANARY_APPS,
+    CANARY_DIR,
+    HOST,
+    MARK_HEADER,
+    REPO,
+    SSH_CONFIG,
+    TARGET,
+    add_canary,
+    share_build,
+    steady_load,
+)
 
 HERE = Path(__file__).resolve().parent
 
@@ -174,6 +186,9 @@ def source(tmp_path_factory):
         for file, code in FAULTS.get(fault, {}).items():
             with open(path / file, "a") as f:
                 f.write(code)
+        if fault == "root-canary":
+            for app in CANARY_APPS:
+                add_canary(path / "services" / app, app)
         if fault == "bad-migration":
             folder = path / "services/django/src/stacklab_django/books/migrations"
             latest = max(p.stem for p in folder.glob("[0-9][0-9][0-9][0-9]_*.py"))
@@ -184,6 +199,22 @@ def source(tmp_path_factory):
         return path, marker
 
     return make
+
+
+@pytest.fixture(scope="session")
+def root_canary(fab, source, on_host):
+    """Two releases with the canary shipped by `fab deploy` (the second patches the first's venvs: a code change);
+    returns a function that lists the uids the canary has noted so far."""
+    on_host(f"sudo rm -rf {CANARY_DIR} && sudo install -d -m 1777 {CANARY_DIR}")
+    for _ in range(2):
+        path, _marker = source("root-canary")
+        result = fab("deploy", source=path)
+        assert result.returncode == 0, result.stdout[-3000:] + result.stderr
+
+    def uids() -> list[int]:
+        return sorted(int(name.removeprefix("uid-")) for name in on_host(f"ls {CANARY_DIR}").split())
+
+    return uids
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from stacklab_core import layout
-from stacklab_testing.deploy import HOST, REPO
+from stacklab_testing.deploy import CANARY_DIR, HOST, NOBODY, REPO
 
 pytestmark = pytest.mark.timeout(1800)
 
@@ -95,7 +95,9 @@ def generated_secrets() -> dict[str, str]:
     return found
 
 
-def test_provision_runs_as_admin_and_prints_no_secret(fab):
+def test_provision_runs_as_admin_and_prints_no_secret(fab, on_host, root_canary):
+    # The current release carries test_no_root.py's canary: provisioning must not run it as root either.
+    on_host(f"sudo find {CANARY_DIR} -mindepth 1 -delete")
     inventory = os.environ.get("STACKLAB_PROVISION_INVENTORY", "")
     canary = f"canary-{secrets.token_hex(12)}"  # an extra var that only a printed argv or log could show
     variables = json.loads(os.environ.get("STACKLAB_PROVISION_VARS") or "{}") | {"stacklab_test_canary": canary}
@@ -110,3 +112,6 @@ def test_provision_runs_as_admin_and_prints_no_secret(fab):
     leaked = [path for path, value in found.items() if value in output]
     assert not leaked, f"fab provision printed the secrets of {leaked}"
     assert "PLAY RECAP" in output and "failed=0" in output
+    seen = root_canary()
+    assert 0 not in seen, f"provisioning ran the release's code as root (uids {seen})"
+    assert NOBODY in seen, f"the CGI installer did not run the canary's venv: the test proves nothing ({seen})"

@@ -91,7 +91,7 @@ def lab(tmp_path, pg_env):
         "BACKUP_SQLITE": f"wsgi={tmp_path / 'wsgi.sqlite3'},flask={tmp_path / 'flask.sqlite3'}",
         "BACKUP_SECRETS_DIR": str(tmp_path / "secrets"),
         "BACKUP_RELEASE_LINK": str(tmp_path / "no-release"),
-        "BACKUP_DJANGO_PYTHON": sys.executable,  # this environment has stacklab_django and Django: the code
+        "BACKUP_DJANGO_PATH": os.pathsep.join(sys.path),  # this environment has stacklab_django and Django: the code
     }
     yield LocalTarget(config), db, tmp_path
     for name in psql("postgres", f"SELECT datname FROM pg_database WHERE datname LIKE '{db}%'").split():  # noqa: S608

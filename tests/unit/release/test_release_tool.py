@@ -106,9 +106,6 @@ def test_install_collects_django_static_files_with_throwaway_settings(site, tmp_
     (folder / "requirements.txt").write_text("")
     (folder / "RELEASE").write_text("STACKLAB_STACKS=django\n")
     monkeypatch.setenv("DJANGO_SECRET_KEY", "the-real-key")  # never handed to collectstatic
-    # As root the tool runs collectstatic as nobody, who cannot reach this test's interpreter or tmp_path (root's,
-    # 0700): the drop itself is exercised on a stand-in (tests/deploy/test_privilege.py).
-    monkeypatch.setattr("stacklab_release.install.unprivileged", dict)
     monkeypatch.setenv("DATABASE_URL", "postgres://real@db.example/real")
     install(site, str(folder), "20250101T000000-ccccccc")
     static = site.releases / "20250101T000000-ccccccc" / "static" / "django"

@@ -1,6 +1,8 @@
-"""The Django migrations a Python environment's code has, run by that environment's python3 (`python3 -c SOURCE`):
-prints {"app label": ["0001_initial", ...]} as JSON. The label is the directory holding migrations/, as for
-every app of the lab (django.contrib's and stacklab_django's). Standard library only: Django is not imported.
+"""The Django migrations a Python environment's code has, from the names of its files: migrations(PATHS) reads
+them on a server (from the release's site-packages, without running its interpreter), and the compose target runs
+this module in the django container (`python3 -c SOURCE`), which prints {"app label": ["0001_initial", ...]} as
+JSON. The label is the directory holding migrations/, as for every app of the lab (django.contrib's and
+stacklab_django's). Standard library only: Django is not imported.
 """
 
 import json

@@ -4,7 +4,12 @@ SQLite copies (and the secrets) and start the apps again. Bad input changes noth
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
 import os
+import re
+import secrets
 import shutil
 import tempfile
 import time
@@ -38,25 +43,88 @@ def quoted(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+# Roles whose members run programs or read and write files on the server: a restoring role must be none of them.
+SERVER_ROLES = ("pg_execute_server_program", "pg_read_server_files", "pg_write_server_files")
+
+
+def scram_verifier(password: str) -> str:
+    """The SCRAM-SHA-256 verifier PostgreSQL stores for a password (RFC 5802/7677): CREATE ROLE takes it in place of
+    the password, so the password itself never appears on a command line or in the server's log."""
+    salt, iterations = secrets.token_bytes(16), 4096
+    salted = hashlib.pbkdf2_hmac("sha256", password.encode(), salt, iterations)
+    stored = hashlib.sha256(hmac.digest(salted, b"Client Key", "sha256")).digest()
+    server = hmac.digest(salted, b"Server Key", "sha256")
+    b64 = base64.b64encode
+    return f"SCRAM-SHA-256${iterations}:{b64(salt).decode()}${b64(stored).decode()}:{b64(server).decode()}"
+
+
+def owner_of(target: Target, db: str) -> str:
+    """The live database's owner, which a restore runs as: refused when it is a superuser or may reach the
+    server's programs or files (a dump's COPY ... TO PROGRAM would then be a shell on the database host)."""
+    rows = target.sql(f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{db}'")  # noqa: S608 (a checked plain name)
+    if not rows:
+        raise BackupError(f"no database {db} to restore into: provision the server first (its owner restores)")
+    owner = rows[0][0]
+    if not re.fullmatch(r"[a-z_][a-z0-9_]{0,40}", owner):
+        raise BackupError(f"the owner of {db}, {owner!r}, is not a plain lowercase name")
+    roles = ", ".join(f"'{role}'" for role in SERVER_ROLES)
+    (flags,) = target.sql(
+        f"SELECT rolsuper, bool_or(pg_has_role(rolname, m, 'MEMBER')) FROM pg_roles, unnest(ARRAY[{roles}]) m"  # noqa: S608
+        f" WHERE rolname = '{owner}' GROUP BY rolsuper"
+    )
+    if target.owner_restores and "t" in flags:
+        raise BackupError(
+            f"{owner}, the owner of {db}, is a superuser or may run programs on the server: a restore runs as the "
+            "owner, which must not be either (docs/backups.md)"
+        )
+    return owner
+
+
 def restore_postgres(target: Target, manifest: dict, dump: Path) -> str:
-    """The dump restored into a new database, in one transaction; its name (nothing live touched yet)."""
+    """The dump restored into a new database owned by the live one's owner, as that owner (never as a superuser),
+    in one transaction; its name (nothing live touched yet)."""
     (version,) = target.sql("SHOW server_version_num")[0]
     theirs = manifest.get("postgres", {}).get("server_version_num", "0")
     if pg_major(theirs) > pg_major(version):
         raise BackupError(f"the dump is from PostgreSQL {pg_major(theirs)}, this server is {pg_major(version)}")
     check_schema(target, manifest["schema"].get("django", {}))
     db = target.database
-    owner = target.sql(f"SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = '{db}'")  # noqa: S608 (a checked plain name)
+    owner = owner_of(target, db)
     new = f"{db}_restore_{os.getpid()}"
-    owner_clause = f" OWNER {quoted(owner[0][0])}" if owner else ""
-    target.sql(f'CREATE DATABASE "{new}"{owner_clause} TEMPLATE template0')
+    target.sql(f'CREATE DATABASE "{new}" OWNER "{owner}" TEMPLATE template0')
     try:
         with open(dump, "rb") as data:
-            target.pg_tool("pg_restore", "--exit-on-error", "--single-transaction", "--no-password", db=new, stdin=data)
+            restore_as_owner(target, owner, new, data)
     except BackupError:
         target.sql(f'DROP DATABASE IF EXISTS "{new}"')
         raise
     return new
+
+
+def restore_as_owner(target: Target, owner: str, new: str, data) -> None:
+    """pg_restore into new as the owner: objects are the owner's (--no-owner), and nothing in the dump runs with
+    more than the owner's rights. When we connect as another role (the superuser, on a server), a throwaway login
+    role that is a member of the owner and nothing else restores with --role: its session can SET ROLE to the owner
+    and back to itself, never to a superuser. The compose lab restores as its image's superuser (its owner)."""
+    args = ["--exit-on-error", "--single-transaction", "--no-password", "--no-owner"]
+    ((session, superuser),) = target.sql("SELECT session_user, rolsuper FROM pg_roles WHERE rolname = session_user")
+    if not target.owner_restores or (session == owner and superuser == "f"):
+        target.pg_tool("pg_restore", *args, db=new, stdin=data)
+        return
+    role, password = f"stacklab_restore_{os.getpid()}", secrets.token_hex(24)
+    until = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime(time.time() + 6 * 3600))
+    target.sql(
+        f"CREATE ROLE {role} LOGIN NOINHERIT NOSUPERUSER NOCREATEDB NOCREATEROLE NOREPLICATION"
+        f" PASSWORD '{scram_verifier(password)}' VALID UNTIL '{until}' IN ROLE \"{owner}\""
+    )
+    try:
+        target.pg_tool("pg_restore", *args, f"--role={owner}", db=new, stdin=data, login=(role, password))
+    except BackupError:
+        target.sql(f'DROP DATABASE IF EXISTS "{new}"')  # with whatever the role made there
+        target.sql(f"DROP ROLE IF EXISTS {role}")
+        raise
+    target.sql(f'REASSIGN OWNED BY {role} TO "{owner}"; DROP OWNED BY {role}', db=new)
+    target.sql(f"DROP ROLE {role}")
 
 
 def switch_database(target: Target, new: str) -> None:

@@ -23,6 +23,8 @@ from typing import IO, ClassVar
 
 from stacklab_core import layout
 
+from stacklab_backup.codeschema import migrations
+
 DEFAULT_CONFIG = Path(layout.BACKUP_CONFIG)
 
 
@@ -35,7 +37,13 @@ def source(module: str) -> str:
     return resources.files("stacklab_backup").joinpath(f"{module}.py").read_text()
 
 
-def run(argv: list[str], what: str, stdin: IO[bytes] | bytes | None = None, stdout: IO[bytes] | None = None) -> bytes:
+def run(
+    argv: list[str],
+    what: str,
+    stdin: IO[bytes] | bytes | None = None,
+    stdout: IO[bytes] | None = None,
+    env: dict[str, str] | None = None,
+) -> bytes:
     """Run argv; its stdout (unless sent to a file); BackupError naming `what` and stderr's last line on failure."""
     data = stdin if isinstance(stdin, bytes) else None
     proc = subprocess.run(
@@ -44,6 +52,7 @@ def run(argv: list[str], what: str, stdin: IO[bytes] | bytes | None = None, stdo
         stdin=None if data is not None or stdin is None else stdin,
         stdout=stdout or subprocess.PIPE,
         stderr=subprocess.PIPE,
+        env=env,
         check=False,
     )
     if proc.returncode != 0:
@@ -88,6 +97,7 @@ class Target:
     database: str = "stacklab"
     pg: bool = True
     sqlite: dict[str, str] = field(default_factory=dict)  # name -> path where it lives
+    owner_restores: bool = True  # a restore runs as the database's owner, which may not be privileged (restore.py)
 
     @property
     def backup_dir(self) -> Path:
@@ -96,7 +106,8 @@ class Target:
     def host(self) -> str:
         return socket.gethostname()
 
-    def pg_tool(self, tool: str, *args: str, db: str = "", stdin=None, stdout=None) -> bytes:
+    def pg_tool(self, tool: str, *args: str, db: str = "", stdin=None, stdout=None, login=None) -> bytes:
+        """Run a PostgreSQL client tool as the target's admin, or with login=(role, password) as that role."""
         raise NotImplementedError
 
     def sql(self, query: str, db: str = "postgres") -> list[list[str]]:
@@ -158,10 +169,13 @@ class LocalTarget(Target):
             return []
         return ["runuser", "-u", user, "--"]
 
-    def pg_tool(self, tool, *args, db="", stdin=None, stdout=None):
+    def pg_tool(self, tool, *args, db="", stdin=None, stdout=None, login=None):
         argv = [*self._as(self.config.get("BACKUP_PG_RUN_AS", "postgres")), tool, *args]
         if db:
             argv.append(f"--dbname={db}")
+        if login:  # the password through the environment, which ps does not show (runuser keeps it)
+            argv.append(f"--username={login[0]}")
+            return run(argv, tool, stdin, stdout, env={**os.environ, "PGPASSWORD": login[1]})
         return run(argv, tool, stdin, stdout)
 
     def _owner(self, path: str) -> str:
@@ -186,12 +200,14 @@ class LocalTarget(Target):
         return Path(self.config.get("BACKUP_RELEASE_LINK", layout.CURRENT_LINK))
 
     def code_migrations(self):
-        python = self._release_link() / "venvs" / "django" / "bin" / "python"
-        if self.config.get("BACKUP_DJANGO_PYTHON"):  # another environment than a release's (tests: this one)
-            python = Path(self.config["BACKUP_DJANGO_PYTHON"])
-        if not python.exists():
+        # Read from the release's files, never by running its interpreter: restore runs as root, and a .pth file
+        # in the venv would run with it.
+        if self.config.get("BACKUP_DJANGO_PATH"):  # another environment than a release's (tests: this one's path)
+            return migrations(self.config["BACKUP_DJANGO_PATH"].split(os.pathsep))
+        venv = self._release_link() / "venvs" / "django"
+        if not venv.is_dir():
             return None
-        return json.loads(run([str(python), "-c", source("codeschema")], "reading the code's migrations"))
+        return migrations([str(path) for path in sorted(venv.glob("lib/python3*/site-packages"))])
 
     def release(self):
         link = self._release_link()
@@ -225,7 +241,11 @@ class ComposeTarget(Target):
     }
 
     def __init__(self, config: dict[str, str]):
-        super().__init__(config, kind="compose", database="stacklab", pg=True, sqlite=dict(self.SERVICES))
+        # The image makes the database's owner its superuser: the lab restores as it (whoever runs compose is
+        # root-equivalent on this machine already).
+        super().__init__(
+            config, kind="compose", database="stacklab", pg=True, sqlite=dict(self.SERVICES), owner_restores=False
+        )
         self.root = Path(config.get("BACKUP_COMPOSE_DIR") or os.getcwd()).resolve()
         if not (self.root / "docker-compose.yml").is_file():
             raise BackupError(f"{self.root}: no docker-compose.yml (run from the repository, or ./run backup)")
@@ -241,7 +261,7 @@ class ComposeTarget(Target):
     def host(self):
         return f"compose:{socket.gethostname()}"
 
-    def pg_tool(self, tool, *args, db="", stdin=None, stdout=None):
+    def pg_tool(self, tool, *args, db="", stdin=None, stdout=None, login=None):
         argv = self.compose("exec", "-T", "postgres", tool, "--host=/tmp", "--username=postgres", *args)
         if db:
             argv.append(f"--dbname={db}")

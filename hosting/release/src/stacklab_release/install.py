@@ -4,23 +4,20 @@ current release: reuse.py), its per-app steps (gunicorn settings, Django's stati
 from __future__ import annotations
 
 import contextlib
-import ensurepip
 import hashlib
 import os
-import re
 import secrets
 import shutil
 import sys
 import tarfile
 import tempfile
 import time
-from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from pathlib import Path
 
 from stacklab_core import layout
 
-from stacklab_release.reuse import app_inputs, changed_wheels, clone_tree, fill_from, patch_venv
+from stacklab_release.reuse import app_inputs, changed_wheels, clone_tree, fill_from
 from stacklab_release.site import (
     Failure,
     Site,
@@ -34,6 +31,7 @@ from stacklab_release.site import (
     run,
     unprivileged,
 )
+from stacklab_release.stage import build_venvs
 
 
 def unpack(src: Path, dest: Path) -> Path:
@@ -57,6 +55,11 @@ def unpack(src: Path, dest: Path) -> Path:
         raise Failure(f"{src}: not a wheelhouse directory or a .tar.gz")
     if not any(wheelhouse.glob("*.whl")) and not (wheelhouse / "SHA256SUMS").is_file():
         raise Failure(f"{src}: no wheels in it")  # with SHA256SUMS, those it lists may all be the current release's
+    # nobody builds the venvs from it (stage.py), whatever the uploader's umask was; wheels hold no secret
+    os.chmod(wheelhouse, 0o755)  # noqa: S103
+    for path in wheelhouse.iterdir():
+        if path.is_file() and not path.is_symlink():
+            os.chmod(path, 0o644)
     return wheelhouse
 
 
@@ -114,32 +117,6 @@ def copy_regular_tree(src: Path, dest: Path) -> None:
             os.chmod(dest / rel / name, 0o644)
 
 
-def find_pip(python: str, tmp: Path) -> list[str]:
-    """One pip for every venv (`pip --python VENV`), so that venvs are made without pip: 0.1 s each instead of 4 s.
-    The pip wheel that venv's ensurepip bundles runs as it is (`python pip.whl/pip`); else a throwaway venv's."""
-    bundled = [
-        *Path("/usr/share/python-wheels").glob("pip-*.whl"),
-        *Path(ensurepip.__file__).parent.glob("_bundled/pip-*.whl"),
-    ]
-    for wheel in bundled:
-        version = tuple(int(part) for part in re.findall(r"\d+", wheel.name.split("-")[1])[:2])
-        if version >= (22, 3):  # `--python` appeared in pip 22.3
-            return [python, str(wheel / "pip")]
-    run([python, "-m", "venv", str(tmp)], "bootstrap pip venv")
-    return [str(tmp / "bin" / "python"), "-m", "pip"]
-
-
-def make_venv(python: str, app: str, dest: Path, pip: list[str], wheelhouse: Path, constraints_file: Path) -> None:
-    venv = dest / "venvs" / app
-    run([python, "-m", "venv", "--without-pip", str(venv)], f"{app}: venv")
-    run(
-        [*pip, "--python", str(venv / "bin" / "python"), "install", "--quiet", "--disable-pip-version-check",
-         "--no-index", "--find-links", str(wheelhouse), "--only-binary", ":all:", "-c", str(constraints_file),
-         f"stacklab-{app}"],
-        f"{app}: pip install (offline, from the wheelhouse)",
-    )  # fmt: skip
-
-
 @contextlib.contextmanager
 def source_path(site: Site, src: str):
     """SRC as a path; `-`: stdin spooled into a file only root can read (root opens no path the caller named)."""
@@ -185,16 +162,10 @@ def install(site: Site, src: str, name: str, apps: list[str] | None = None) -> N
             reused = [app for app in wanted if changes.get(app) == []]
             patched = {app: wheels for app, wheels in changes.items() if wheels}
             fresh = [app for app in wanted if changes.get(app) is None]
-            for app in [*reused, *patched]:  # the base release's venv as hard links
+            for app in reused:  # the base release's venv as hard links
                 clone_tree(base / "venvs" / app, dest / "venvs" / app)
             if fresh or patched:
-                with tempfile.TemporaryDirectory(prefix="stacklab-pip-") as tmp:
-                    pip = find_pip(site.python, Path(tmp))
-                    with ThreadPoolExecutor(max_workers=min(4, os.cpu_count() or 1)) as pool:
-                        jobs = [pool.submit(make_venv, site.python, a, dest, pip, wheelhouse, pins) for a in fresh]
-                        jobs += [pool.submit(patch_venv, pip, a, dest, w) for a, w in patched.items()]
-                        for job in jobs:
-                            job.result()
+                build_venvs(site, dest, base, fresh, patched, wheelhouse, pins)
             (dest / layout.INPUTS).mkdir(mode=0o755)
             for app in wanted:
                 (dest / layout.INPUTS / app).write_text(app_inputs(dest, app, wheelhouse))

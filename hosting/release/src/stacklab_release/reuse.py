@@ -69,12 +69,13 @@ def changed_wheels(inputs: str, wheelhouse: Path, base: Path) -> list[Path] | No
     return changed
 
 
-def patch_venv(pip: list[str], app: str, dest: Path, wheels: list[Path]) -> None:
-    """Replace these wheels' files in a venv cloned from the base release (pip replaces files, never edits them)."""
+def patch_venv(pip: list[str], app: str, stage: Path, wheels: list[Path], drop: dict, env: dict[str, str]) -> None:
+    """Replace these wheels' files in a venv cloned from the base release (pip replaces files, never edits them);
+    as `drop`'s user (stage.py: pip runs the venv's interpreter, and with it the venv's .pth files)."""
     run(
-        [*pip, "--python", str(dest / "venvs" / app / "bin" / "python"), "install", "--quiet",
+        [*pip, "--python", str(stage / "venvs" / app / "bin" / "python"), "install", "--quiet",
          "--disable-pip-version-check", "--no-index", "--no-deps", "--force-reinstall", *map(str, wheels)],
-        f"{app}: pip install of its changed wheels (offline)",
+        f"{app}: pip install of its changed wheels (offline)", env=env, **drop,
     )  # fmt: skip
 
 

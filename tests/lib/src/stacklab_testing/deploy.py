@@ -15,6 +15,21 @@ SSH_CONFIG = os.environ.get("STACKLAB_SSH_CONFIG", str(REPO / "hosting" / "cache
 TARGET = os.environ.get("STACKLAB_TARGET", "127.0.0.2")
 MARK_HEADER = "X-Stacklab-Build"
 
+# A wheel that drops a .pth file into its venv's site-packages: every start of that venv's interpreter then notes its
+# effective uid in CANARY_DIR (a folder every user may add to; one empty file per uid). Root must never appear there.
+CANARY_DIR = "/var/tmp/stacklab-canary"
+NOBODY = 65534  # who builds the venvs (stacklab_release.stage) and runs the CGI installer
+CANARY_APPS = ("django", "cgi")  # restore reads Django's migrations, provision installs the CGI programs
+CANARY_PTH = (
+    "import os; d = {dir!r}; os.access(d, os.W_OK) and open(os.path.join(d, 'uid-%d' % os.geteuid()), 'a').close()\n"
+)
+
+
+def add_canary(project: Path, app: str) -> None:
+    (project / "canary.pth").write_text(CANARY_PTH.format(dir=CANARY_DIR))
+    with open(project / "pyproject.toml", "a") as f:
+        f.write(f'\n[tool.hatch.build.targets.wheel.force-include]\n"canary.pth" = "stacklab_{app}_canary.pth"\n')
+
 
 def served_marker(port: int, path: str = "/") -> str:
     """The marker of the build that answers on TARGET:port now."""
