@@ -249,7 +249,7 @@ def test_over_the_handler_cap_the_oldest_silent_connection_makes_room(start_echo
         server.wait_for_log(f"from {holders[0].getsockname()!r}: {why}")
         holders[1].sendall(b"held")  # the others still have their handler
         assert recv_to_close(holders[1]) == REPLY + b"held"
-        assert wait_until(lambda: threads(pid) == MAX_HANDLERS - 1), "finished handlers did not go away"
+        assert wait_until(lambda: threads(pid) == MAX_HANDLERS - 1, timeout=15), "finished handlers did not go away"
     finally:
         for holder in holders:
             holder.close()
