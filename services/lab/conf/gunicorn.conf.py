@@ -14,23 +14,33 @@ The app reads LAB_PUBLIC_HOST, LAB_TARGET_HOSTS and the port plan (see stacklab_
 
 import os
 import socket
+import time
 
 
-def own_address(address: str) -> str:
+def own_address(address: str, wait: float = 60.0) -> str:
     """NAME:PORT -> this container's own address under NAME, with PORT. The app sits on the monitoring network too,
     beside every server it checks (docs/compose.md, "Networks"): bound to its address on its back network alone,
-    gunicorn is out of their reach. In swarm NAME resolves to every replica (dnsrr): the one that is ours binds."""
+    gunicorn is out of their reach. In swarm NAME resolves to every replica (dnsrr): the one that is ours binds.
+    Swarm's DNS learns a new task's address a moment after the task starts: until then it is asked again."""
     host, _, port = address.rpartition(":")
     if address.startswith("unix:") or "://" in address or not host or host[0].isdigit() or host[0] == "[":
         return address
-    for *_, (ip, _port) in socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM):
-        with socket.socket() as probe:
-            try:
-                probe.bind((ip, 0))
-            except OSError:
-                continue  # another replica's
-        return f"{ip}:{port}"
-    return address
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            found = socket.getaddrinfo(host, None, socket.AF_INET, socket.SOCK_STREAM)
+        except socket.gaierror:
+            found = []
+        for *_, (ip, _port) in found:
+            with socket.socket() as probe:
+                try:
+                    probe.bind((ip, 0))
+                except OSError:
+                    continue  # another replica's
+            return f"{ip}:{port}"
+        if time.monotonic() > deadline:
+            raise SystemExit(f"gunicorn.conf: no address of {host} is this container's ({len(found)} found)")
+        time.sleep(0.5)
 
 
 wsgi_app = "stacklab_lab.index:application"

@@ -108,6 +108,8 @@ def from_compose(config: dict, inside: dict[str, str], published: dict[str, str]
         if service.get("scale") == 0:  # the base images: built, never run
             continue
         out = {key: service[key] for key in KEPT if service.get(key) is not None}
+        if named_bind(out.get("environment", {})):
+            out["environment"] = {**out["environment"], "GUNICORN_BIND": named_bind(out["environment"])}
         if REGISTRY:
             out["image"] = f"{REGISTRY}/{service['image']}"
         if service.get("ports"):
@@ -147,6 +149,17 @@ def from_compose(config: dict, inside: dict[str, str], published: dict[str, str]
         "secrets": {name: {"file": s["file"]} for name, s in config.get("secrets", {}).items()},
         "configs": configs,
     }
+
+
+def named_bind(environment: dict) -> str | None:
+    """Swarm's DNS lists a task only once it is healthy, so a gunicorn bound to its own address under a name
+    (compose's lab: services/lab/conf/gunicorn.conf.py, own_address) cannot find it before it starts: in swarm it
+    listens on every interface of its task, its port unchanged (docs/swarm.md, "Networks"). None: nothing named."""
+    for address in str(environment.get("GUNICORN_BIND", "")).split(","):
+        host, _, port = address.rpartition(":")
+        if host[:1].isalpha() and host != "localhost" and "://" not in address and not address.startswith("unix:"):
+            return f"0.0.0.0:{port}"
+    return None
 
 
 def write_stack_file() -> Path:
