@@ -105,11 +105,12 @@ def restore_as_owner(target: Target, owner: str, new: str, data) -> None:
     """pg_restore into new as the owner: objects are the owner's (--no-owner), and nothing in the dump runs with
     more than the owner's rights. When we connect as another role (the superuser, on a server), a throwaway login
     role that is a member of the owner and nothing else restores with --role: its session can SET ROLE to the owner
-    and back to itself, never to a superuser. The compose lab restores as its image's superuser (its owner)."""
+    and back to itself, never to a superuser. The compose lab restores as its image's superuser, --role the owner."""
     args = ["--exit-on-error", "--single-transaction", "--no-password", "--no-owner"]
     ((session, superuser),) = target.sql("SELECT session_user, rolsuper FROM pg_roles WHERE rolname = session_user")
     if not target.owner_restores or (session == owner and superuser == "f"):
-        target.pg_tool("pg_restore", *args, db=new, stdin=data)
+        # --role: what the restore makes belongs to the owner, also when the session is compose's superuser
+        target.pg_tool("pg_restore", *args, f"--role={owner}", db=new, stdin=data)
         return
     role, password = f"stacklab_restore_{os.getpid()}", secrets.token_hex(24)
     until = time.strftime("%Y-%m-%d %H:%M:%S+00", time.gmtime(time.time() + 6 * 3600))
