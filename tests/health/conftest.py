@@ -7,6 +7,7 @@ scripts/test-vm runs once per CI (`-m "not attack"` in its other runs).
 """
 
 import json
+import os
 import subprocess
 
 import pytest
@@ -87,3 +88,16 @@ def compose(target):
         )
 
     return run
+
+
+@pytest.fixture(scope="session")
+def vm(target):
+    """The VM (its apps' host) as a testinfra host; for the VM-only modules, after skip_unless_vm."""
+    return testinfra.get_host(target.vm_host)
+
+
+@pytest.fixture(scope="session")
+def db_vm(target, vm):
+    """The database's host: STACKLAB_VM_DB_HOST in a two-host setup, else the VM itself."""
+    spec = os.environ.get("STACKLAB_VM_DB_HOST", "")
+    return testinfra.get_host(spec) if spec and spec != target.vm_host else vm

@@ -16,6 +16,7 @@ import uuid
 
 import pytest
 from stacklab_core import catalog, checks
+from stacklab_testing.target import skip_unless_vm
 
 FRONT_USER, FRONT_GROUP = "stacklab-nginx", "stacklab-front"  # ansible/group_vars/all/front.yml
 WANTED = [s for s in (os.environ.get("STACKLAB_VM_STACKS") or ",".join(catalog.stacks())).split(",") if s]
@@ -38,17 +39,7 @@ print(s.recv(200).split(b"\\r\\n")[0].decode())
 
 @pytest.fixture(scope="module", autouse=True)
 def _vm_only(target):
-    if target.kind != "vm":  # the same reason as test_vm.py's: a stage allows it by design
-        pytest.skip(f"VM-only checks; the target is {target.kind}")
-    if not target.vm_host:
-        pytest.skip("set STACKLAB_VM_HOST to the VM's testinfra spec")
-
-
-@pytest.fixture(scope="module")
-def vm(target):
-    import testinfra
-
-    return testinfra.get_host(target.vm_host)
+    skip_unless_vm(target)
 
 
 def show(host, unit: str, *props: str) -> dict[str, str]:

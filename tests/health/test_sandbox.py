@@ -17,7 +17,7 @@ import pytest
 import requests
 import yaml
 from stacklab_core import catalog
-from stacklab_testing.target import ROOT
+from stacklab_testing.target import ROOT, skip_unless_vm
 
 from tests.health.test_vm import APP_UNITS, WANTED, ssh_settings
 
@@ -34,25 +34,7 @@ SSHD_CRYPTO = yaml.safe_load((ROOT / "ansible/roles/base/defaults/main.yml").rea
 
 @pytest.fixture(scope="module", autouse=True)
 def _vm_only(target):
-    if target.kind != "vm":  # a reason of its own: a stage allows it by design (stacklab_testing.guard)
-        pytest.skip(f"VM-only checks; the target is {target.kind}")
-    if not target.vm_host:
-        pytest.skip("set STACKLAB_VM_HOST to the VM's testinfra spec")
-
-
-@pytest.fixture(scope="module")
-def vm(target):
-    import testinfra
-
-    return testinfra.get_host(target.vm_host)
-
-
-@pytest.fixture(scope="module")
-def db_vm(target, vm):
-    import testinfra
-
-    spec = os.environ.get("STACKLAB_VM_DB_HOST", "")
-    return testinfra.get_host(spec) if spec and spec != target.vm_host else vm
+    skip_unless_vm(target)
 
 
 # ---------------------------------------------------------------- sandbox scores

@@ -18,7 +18,7 @@ import urllib.parse
 import paramiko
 import pytest
 from stacklab_core import catalog
-from stacklab_testing.target import ROOT
+from stacklab_testing.target import ROOT, skip_unless_vm
 
 STACKS = {  # stack -> the systemd units (services) Ansible gives it on the app server
     stack: list(dict.fromkeys(u for s in members for u in s.units)) for stack, members in catalog.stacks().items()
@@ -43,25 +43,7 @@ def app_of(unit: str) -> str:
 
 @pytest.fixture(scope="module", autouse=True)
 def _vm_only(target):
-    if target.kind != "vm":  # a reason of its own: a stage allows it by design (stacklab_testing.guard)
-        pytest.skip(f"VM-only checks; the target is {target.kind}")
-    if not target.vm_host:
-        pytest.skip("set STACKLAB_VM_HOST to the VM's testinfra spec")
-
-
-@pytest.fixture(scope="module")
-def vm(target):
-    import testinfra
-
-    return testinfra.get_host(target.vm_host)
-
-
-@pytest.fixture(scope="module")
-def db_vm(target, vm):
-    import testinfra
-
-    spec = os.environ.get("STACKLAB_VM_DB_HOST", "")
-    return testinfra.get_host(spec) if spec and spec != target.vm_host else vm
+    skip_unless_vm(target)
 
 
 def bridge_address(host) -> str:

@@ -10,6 +10,7 @@ import shlex
 import urllib.request
 
 import pytest
+from stacklab_testing.target import skip_unless_vm
 
 CA = "/etc/postgresql/stacklab-ca/ca.crt"  # on the database server (postgresql_tls_ca_dir)
 APP_CA = "/etc/stacklab/postgresql-ca.crt"  # on an app server (django_db_ca_cert)
@@ -18,27 +19,21 @@ ONE_HOST = "one host: the app reaches PostgreSQL over loopback"
 
 @pytest.fixture(scope="module", autouse=True)
 def _vm_only(target):
-    if target.kind != "vm":  # the same reason as test_vm.py's: a stage allows it by design
-        pytest.skip(f"VM-only checks; the target is {target.kind}")
-    if not target.vm_host:
-        pytest.skip("set STACKLAB_VM_HOST to the VM's testinfra spec")
+    skip_unless_vm(target)
     if "django" not in (os.environ.get("STACKLAB_VM_STACKS") or "django").split(","):
         pytest.skip("no Django here")
 
 
 @pytest.fixture(scope="module")
-def app(target):
-    import testinfra
-
-    return testinfra.get_host(target.vm_host)
+def app(vm):
+    """The app server: the VM."""
+    return vm
 
 
 @pytest.fixture(scope="module")
-def db(target, app):
-    import testinfra
-
-    spec = os.environ.get("STACKLAB_VM_DB_HOST", "")
-    return testinfra.get_host(spec) if spec and spec != target.vm_host else app
+def db(db_vm):
+    """The database server: the VM itself on one host."""
+    return db_vm
 
 
 @pytest.fixture(scope="module")

@@ -112,3 +112,14 @@ def load(kind: str | None = None) -> Target:
         address = os.environ.get("STACKLAB_VM_ADDRESS", "127.0.0.2")
         return Target("vm", address, plan, vm_host=os.environ.get("STACKLAB_VM_HOST", ""), secrets_dir=secrets_dir)
     raise ValueError(f"unknown target {kind!r}: use compose, swarm or vm")
+
+
+def skip_unless_vm(target: Target) -> None:
+    """The VM-only modules' guard (tests/health/test_vm*.py and their kin): a reason of its own, which a stage
+    allows by design (stacklab_testing.guard)."""
+    import pytest
+
+    if target.kind != "vm":
+        pytest.skip(f"VM-only checks; the target is {target.kind}")
+    if not target.vm_host:
+        pytest.skip("set STACKLAB_VM_HOST to the VM's testinfra spec")
