@@ -188,7 +188,10 @@ def test_django_check_deploy_is_clean(inside):
     result = host.run(
         "systemd-run --quiet --wait --pipe --collect --service-type=exec --uid=stacklab-django "
         "--gid=stacklab-django --property=StateDirectory=stacklab-django "
-        "--property=EnvironmentFile=/etc/stacklab/django.env -- /srv/stacklab/current/venvs/django/bin/python "
+        "--property=EnvironmentFile=/etc/stacklab/django.env "
+        "--property=LoadCredential=DJANGO_SECRET_KEY:/etc/stacklab/credentials/django/DJANGO_SECRET_KEY "
+        "--property=LoadCredential=DATABASE_PASSWORD:/etc/stacklab/credentials/django/DATABASE_PASSWORD "
+        "-- /srv/stacklab/current/venvs/django/bin/python "
         "-m stacklab_django.manage check --deploy --fail-level WARNING"
     )
     assert result.rc == 0, result.stdout + result.stderr

@@ -24,6 +24,9 @@ RELEASE_FILE = "RELEASE"  # releases/<name>/RELEASE, written last: a release wit
 # Settings and secrets (root-owned): /etc/stacklab/<app>.env per app, the backup tool's own file.
 CONFIG_DIR = "/etc/stacklab"
 BACKUP_CONFIG = f"{CONFIG_DIR}/backup.env"
+# An app's secrets (root-only): CREDENTIALS_DIR/<app>/<NAME>, which its units load as systemd credentials
+# (LoadCredential=NAME) and the app reads from $CREDENTIALS_DIRECTORY/NAME, never from its environment.
+CREDENTIALS_DIR = f"{CONFIG_DIR}/credentials"
 
 # The server tools Ansible installs (zipapps) and the deploy user's sudoers names.
 TOOLS_DIR = "/usr/local/sbin"

@@ -120,6 +120,19 @@ def test_env_secret(monkeypatch, tmp_path):
         env_secret("X_SECRET")
 
 
+def test_env_secret_from_a_systemd_credential(monkeypatch, tmp_path):
+    """A VM's unit loads its secrets as credentials (LoadCredential=): $CREDENTIALS_DIRECTORY/NAME, not the
+    environment; NAME or NAME_FILE (compose) still win when set."""
+    for name in ("X_SECRET", "X_SECRET_FILE"):
+        monkeypatch.delenv(name, raising=False)
+    (tmp_path / "X_SECRET").write_text("from-credential\n")
+    monkeypatch.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    assert env_secret("X_SECRET") == "from-credential"
+    assert env_secret("Y_SECRET") is None
+    monkeypatch.setenv("X_SECRET", "from-env")
+    assert env_secret("X_SECRET") == "from-env"
+
+
 def test_database_url():
     db = database_from_url("postgres://lab:p%40ss%3Aword@db.internal:5433/stacklab?sslmode=require")
     assert db["ENGINE"] == "django.db.backends.postgresql"

@@ -6,7 +6,7 @@ from stacklab_flask import ConfigError, create_app
 
 @pytest.fixture
 def env(monkeypatch, tmp_path):
-    for name in ("FLASK_SECRET_KEY", "FLASK_SECRET_KEY_FILE", "FLASK_DEBUG", "FLASK_ENV"):
+    for name in ("FLASK_SECRET_KEY", "FLASK_SECRET_KEY_FILE", "FLASK_DEBUG", "FLASK_ENV", "CREDENTIALS_DIRECTORY"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("FLASK_HISTORY_DB", str(tmp_path / "history.sqlite3"))
     return monkeypatch
@@ -27,6 +27,14 @@ def test_secret_key_from_file(env, tmp_path):
     key_file.write_text("from-file\n")
     env.setenv("FLASK_SECRET_KEY_FILE", str(key_file))
     assert create_app().config["SECRET_KEY"] == "from-file"
+
+
+def test_secret_key_from_a_systemd_credential(env, tmp_path):
+    """A VM's unit loads the key as a credential (LoadCredential=FLASK_SECRET_KEY), never as an environment
+    variable."""
+    (tmp_path / "FLASK_SECRET_KEY").write_text("from-credential\n")
+    env.setenv("CREDENTIALS_DIRECTORY", str(tmp_path))
+    assert create_app().config["SECRET_KEY"] == "from-credential"
 
 
 def test_unreadable_secret_key_file_is_a_clear_error(env, tmp_path):

@@ -31,6 +31,14 @@ def test_secret_key_from_env_wins_over_file(tmp_path):
     assert Settings.from_env(both).secret_key == b"from-env"
 
 
+def test_secret_key_from_a_systemd_credential(tmp_path):
+    """A VM's unit loads the key as a credential (LoadCredential=WSGI_SECRET_KEY), never as an environment
+    variable; without one there, the key kept in the history database."""
+    (tmp_path / "WSGI_SECRET_KEY").write_text("from-credential\n")
+    assert Settings.from_env({"CREDENTIALS_DIRECTORY": str(tmp_path)}).secret_key == b"from-credential"
+    assert Settings.from_env({"CREDENTIALS_DIRECTORY": str(tmp_path / "none")}).secret_key is None
+
+
 def test_empty_secret_key_file_is_refused(tmp_path):
     key_file = tmp_path / "key"
     key_file.write_text("\n")

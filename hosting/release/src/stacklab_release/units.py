@@ -14,6 +14,8 @@ import sys
 import time
 from pathlib import Path
 
+from stacklab_core import layout
+
 from stacklab_release.site import (
     Failure,
     Site,
@@ -92,6 +94,11 @@ def run_as_unit(unit, argv, what, extra_env=None, capture=True) -> str:
             cmd.append(f"--property=EnvironmentFile=-{path}")
     for assignment in shlex.split(" ".join(props.get("Environment", []))):
         cmd.append(f"--setenv={assignment}")
+    # Its secrets, as its unit loads them (`systemctl show` does not print LoadCredential=): the stacklab_app
+    # role's files, one credential each.
+    secrets = Path(layout.CREDENTIALS_DIR) / user.removeprefix("stacklab-")
+    for path in sorted(secrets.iterdir()) if user.startswith("stacklab-") and secrets.is_dir() else ():
+        cmd.append(f"--property=LoadCredential={path.name}:{path}")
     for key, value in (extra_env or {}).items():
         cmd.append(f"--setenv={key}={value}")
     workdir = props.get("WorkingDirectory", [""])[0].lstrip("!-")

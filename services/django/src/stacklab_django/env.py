@@ -41,11 +41,15 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
 
 
 def env_secret(name: str) -> str | None:
-    """The value of NAME, or the content of the file named by NAME_FILE (compose and systemd secrets), or None."""
+    """The value of NAME, or the content of the file named by NAME_FILE (compose secrets), or of the systemd
+    credential NAME ($CREDENTIALS_DIRECTORY/NAME: a VM's unit loads it, LoadCredential=), or None."""
     value = os.environ.get(name)
     path = os.environ.get(f"{name}_FILE")
     if value and path:
         raise ImproperlyConfigured(f"set {name} or {name}_FILE, not both")
+    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not (value or path) and credentials and Path(credentials, name).is_file():
+        path = str(Path(credentials, name))
     if path:
         try:
             # A trailing newline is an artefact of `echo secret > file`, never part of the secret.

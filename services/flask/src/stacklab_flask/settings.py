@@ -1,5 +1,6 @@
 """The app's settings: safe defaults, FLASK_* from the environment, and the checks that refuse an unsafe start."""
 
+import os
 from pathlib import Path
 
 from flask import Flask
@@ -33,13 +34,20 @@ def configure(app: Flask, test_config: dict | None) -> None:
 
 def _load_secret_key(app: Flask) -> None:
     key_file = app.config.get("SECRET_KEY_FILE")  # FLASK_SECRET_KEY_FILE, e.g. a compose secret
+    # Else the systemd credential FLASK_SECRET_KEY (a VM's unit loads it, LoadCredential=), never the environment.
+    credentials = os.environ.get("CREDENTIALS_DIRECTORY")
+    if not key_file and not app.config.get("SECRET_KEY") and credentials:
+        key_file = str(Path(credentials, "FLASK_SECRET_KEY"))
     if key_file:
         try:
             app.config["SECRET_KEY"] = Path(key_file).read_text().strip()
         except OSError as exc:
             raise ConfigError(f"cannot read FLASK_SECRET_KEY_FILE {key_file}: {exc.strerror}") from exc
     if not app.config.get("SECRET_KEY") and not app.testing:
-        raise ConfigError("FLASK_SECRET_KEY or FLASK_SECRET_KEY_FILE must be set (it signs the session cookie)")
+        raise ConfigError(
+            "FLASK_SECRET_KEY, FLASK_SECRET_KEY_FILE or the credential FLASK_SECRET_KEY must be set (it signs the "
+            "session cookie)"
+        )
 
 
 def _refuse_unsafe_debug(app: Flask) -> None:

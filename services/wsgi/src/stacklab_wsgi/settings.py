@@ -38,10 +38,15 @@ class Settings:
 
 
 def _secret(env: Mapping[str, str], name: str) -> bytes | None:
-    """A secret from env NAME, or from the file named by NAME_FILE (compose and systemd secrets)."""
+    """A secret from env NAME, or from the file named by NAME_FILE (compose secrets), or from the systemd
+    credential NAME ($CREDENTIALS_DIRECTORY/NAME: a VM's unit loads it, LoadCredential=)."""
     if value := env.get(name):
         return value.encode()
-    if path := env.get(f"{name}_FILE"):
+    path = env.get(f"{name}_FILE")
+    credential = Path(env.get("CREDENTIALS_DIRECTORY") or ".", name)
+    if not path and env.get("CREDENTIALS_DIRECTORY") and credential.is_file():
+        path = str(credential)
+    if path:
         value = Path(path).read_text(encoding="utf-8").strip()
         if not value:
             raise ValueError(f"{name}_FILE names an empty file: {path}")
