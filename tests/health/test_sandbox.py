@@ -1,6 +1,7 @@
 """VM only (issue 20, item 9): the sandbox of every unit the roles install or configure, scored by `systemd-analyze
-security` (the lab's own units at most 2.0, the others at most 5.0 or a reason in docs/security.md); sshd's
-algorithms; redirects that go to the configured names whatever the Host header says.
+security` (the lab's own units at most 2.0, the others at most 5.0 or a reason in docs/security.md); the apps'
+secrets as systemd credentials, never in a process's environment; sshd's algorithms; redirects that go to the
+configured names whatever the Host header says.
 
 Which units: what Ansible wrote on the server, read there (every stacklab-*.service unit file, and every unit with
 a stacklab drop-in), checked against the catalog so that a unit cannot drop out unnoticed.
@@ -16,7 +17,7 @@ import paramiko
 import pytest
 import requests
 import yaml
-from stacklab_core import catalog
+from stacklab_core import catalog, layout
 from stacklab_testing.target import ROOT, skip_unless_vm
 
 from tests.health.test_vm import APP_UNITS, WANTED, ssh_settings
@@ -29,6 +30,12 @@ EXEMPT = ("ssh.service",)
 # Units of others that the lab counts as its own: the certificate renewal runs the role's hook, with its drop-in.
 LAB_DROP_INS = ("certbot.service",)
 SCORE = re.compile(r"Overall exposure level for (\S+): ([0-9.]+)")
+# The apps whose secrets are credentials (their Ansible roles), and the files on the control machine holding them.
+CREDENTIALS = {
+    "django": {"DJANGO_SECRET_KEY": "django_secret_key", "DATABASE_PASSWORD": "postgres_password"},
+    "flask": {"FLASK_SECRET_KEY": "flask_secret_key"},
+    "wsgi": {"WSGI_SECRET_KEY": "wsgi_secret_key"},
+}
 SSHD_CRYPTO = yaml.safe_load((ROOT / "ansible/roles/base/defaults/main.yml").read_text())["base_sshd_crypto"]
 
 
@@ -108,6 +115,32 @@ def test_an_exempt_unit_is_explained_in_the_docs(unit):
     docs = (ROOT / "docs/security.md").read_text()
     section = docs.split("### Sandbox scores", 1)[-1].split("\n## ", 1)[0]
     assert f"`{unit.removesuffix('.service')}`" in section, f"docs/security.md, Sandbox scores: say why {unit}"
+
+
+# ---------------------------------------------------------------- secrets as credentials
+
+
+def processes(host, user: str) -> list[int]:
+    return [int(pid) for pid in host.run(f"pgrep -u {user}").stdout.split()]
+
+
+@pytest.mark.parametrize("app", [app for app in CREDENTIALS if app in WANTED])
+def test_no_secret_in_an_apps_environment(vm, target, app):
+    """Every process of the app: its environment (/proc/PID/environ, what children inherit) holds no secret; the
+    settings file neither; the secrets are root-only credential files the unit loads."""
+    secrets = {name: target.secret(file) for name, file in CREDENTIALS[app].items()}
+    pids = processes(vm, f"stacklab-{app}")
+    assert pids, f"no process of stacklab-{app}"
+    for pid in pids:
+        environ = vm.check_output(f"tr '\\0' '\\n' < /proc/{pid}/environ")
+        assert "CREDENTIALS_DIRECTORY=" in environ, f"{app} pid {pid}: no credentials"
+        leaked = [name for name, value in secrets.items() if name in environ or value in environ]
+        assert not leaked, f"{app} pid {pid}: {leaked} in its environment"
+    settings = vm.file(f"/etc/stacklab/{app}.env").content_string
+    assert not [name for name, value in secrets.items() if name in settings or value in settings]
+    for name in secrets:
+        stored = vm.file(f"{layout.CREDENTIALS_DIR}/{app}/{name}")
+        assert (stored.user, stored.group, stored.mode) == ("root", "root", 0o600), name
 
 
 # ---------------------------------------------------------------- sshd's algorithms
