@@ -1,0 +1,169 @@
+"""Weeks 2-4, the chat server (course.md 1.4): every message from any client goes to all connected clients, the
+sender included, as `PREFIX ('ip', port): message` (the sender's address as the server sees it, a Python tuple).
+The course relayed whatever one recv returned; messages here end with a newline, which such a server relays
+as it is and a line-framed server (the lab's) needs. Its crash on a client's reset and its blocking send to a
+client that does not read were bugs (course.md 1.4 and 4, items 9-10)."""
+
+import re
+import selectors
+import time
+
+from ..engine import Context, Exercise, Failure
+from ..wire import Peer
+from .common import listens
+
+CLIENTS = 50
+FLOOD_LINE = 1000  # bytes of each line of the slow-client check (the lab's server refuses lines over 64 KiB)
+FLOOD_BYTES = 6 << 20  # what the speaker sends while a client never reads (more than the buffers towards it hold)
+LINE = re.compile(rb"^(?P<head>.*?)(?P<tuple>\('[^']*', \d+\))?: (?P<message>.*)\n\Z", re.S)
+
+chat = Exercise("chat", "2-4", 50004, "send each message to every client, sender included, as PREFIX ('ip', port): msg")
+chat.add("listens", "accepts a TCP connection on its port", listens)
+
+
+def line_of(ctx: Context, sender: Peer, message: bytes) -> bytes:
+    return f"{ctx.prefix} {sender.address!r}: ".encode() + message + b"\n"
+
+
+def hears(ctx: Context, listener: Peer, sender: Peer, message: bytes, wait: float | None = None) -> bytes | None:
+    """The line `listener` got for `message`; None if nothing came; Failure if it is not in the course's format."""
+    want = line_of(ctx, sender, message)
+    reply = listener.receive_until(lambda got: message + b"\n" in got, f"{sender.name}'s message", wait=wait)
+    if not reply.data:
+        return None
+    line = reply.data[: reply.data.find(message + b"\n") + len(message) + 1] if reply.complete else reply.data
+    line = line[line.rfind(b"\n", 0, len(line) - 1) + 1 :]  # lines of earlier messages are not this check's
+    if line == want:
+        return line
+    raise wrong_line(ctx, sender, want, line)
+
+
+def wrong_line(ctx: Context, sender: Peer, want: bytes, got: bytes) -> Failure:
+    prefix = ctx.prefix.encode()
+    match = LINE.match(got)
+    facts: dict = {"prefix": ctx.prefix}
+    hint = "chat-format"
+    if match and match["tuple"] and match["head"] == prefix + b" ":
+        hint, facts = "wrong-sender", {"named": match["tuple"].decode(), "sender": repr(sender.address)}
+    elif match and match["tuple"] and not match["head"].strip():
+        hint = "no-prefix"
+    elif match and match["tuple"] and match["head"].endswith(b" "):
+        hint, facts = "wrong-prefix", {"used": match["head"].strip().decode(errors="replace"), "prefix": ctx.prefix}
+    return Failure(
+        f"a chat line from {sender.name} is not in the course's format", hint, expected=want, got=got, **facts
+    )
+
+
+def spoken(ctx: Context, speaker: Peer, listeners: list[Peer], text: str) -> list[Peer]:
+    """`speaker` says `text`; the listeners that did not hear it. A listener that heard nothing gets a second
+    chance: the speaker says it again after one wait (the server may not have taken in every connection yet)."""
+    missed = []
+    message = text.encode()
+    speaker.send(message + b"\n")
+    for listener in listeners:
+        if hears(ctx, listener, speaker, message) is None:
+            missed.append(listener)
+    if not missed:
+        return []
+    again = message + b" (again)"
+    speaker.send(again + b"\n")
+    return [listener for listener in listeners if hears(ctx, listener, speaker, again) is None]
+
+
+@chat.check("a message from A reaches B as PREFIX ('ip', port): message", needs=("listens",))
+def broadcast(ctx: Context) -> str:
+    a, b = ctx.connect("A"), ctx.connect("B")
+    if spoken(ctx, a, [b], "hello from A"):
+        raise Failure("B did not receive A's message", "not-broadcast")
+    return "B got A's message, tagged with A's address"
+
+
+@chat.check("the sender gets its own message too", needs=("broadcast",))
+def sender_included(ctx: Context) -> str:
+    a, b = ctx.connect("A"), ctx.connect("B")
+    spoken(ctx, a, [b], "hello from A")
+    if hears(ctx, a, a, b"hello from A", wait=0.3) is None and hears(ctx, a, a, b"hello from A (again)") is None:
+        raise Failure("A did not receive its own message", "sender-excluded")
+    return "A got its own message"
+
+
+@chat.check("after B leaves (a normal close), A and C still hear each other", needs=("sender-included",))
+def departure(ctx: Context) -> str:
+    a, b, c = ctx.connect("A"), ctx.connect("B"), ctx.connect("C")
+    if spoken(ctx, a, [a, b, c], "all here"):
+        raise Failure("not everyone heard A before B left", "not-broadcast")
+    b.close()
+    for n in (1, 2):
+        if missed := spoken(ctx, a, [a, c], f"B left, message {n}"):
+            who = " and ".join(peer.name for peer in missed)
+            raise Failure(f"after B left, {who} did not hear A's message {n}", "dies-on-close")
+    return "A and C still hear each other after B left"
+
+
+@chat.check("after B resets its connection, A and C still hear each other", needs=("departure",))
+def survives_reset(ctx: Context) -> str:
+    a, b, c = ctx.connect("A"), ctx.connect("B"), ctx.connect("C")
+    if spoken(ctx, a, [a, b, c], "all here"):
+        raise Failure("not everyone heard A before B's reset", "not-broadcast")
+    b.reset()
+    for n in (1, 2):
+        if missed := spoken(ctx, a, [a, c], f"B vanished, message {n}"):
+            who = " and ".join(peer.name for peer in missed)
+            raise Failure(f"after B's reset, {who} did not hear A's message {n}", "dies-on-reset")
+    return "A and C still hear each other after B's reset"
+
+
+@chat.check(f"a message reaches all of {CLIENTS} clients connected at once", needs=("departure",), budget=8.0)
+def fifty(ctx: Context) -> str:
+    clients = [ctx.connect(f"{n:02d}") for n in range(CLIENTS)]
+    if missed := spoken(ctx, clients[0], clients, "to all fifty"):
+        answered = CLIENTS - len(missed)
+        facts = {"answered": answered, "clients": CLIENTS, "wait": ctx.wait}
+        raise Failure(f"{answered} of {CLIENTS} clients got the message", "fifty", **facts)
+    return f"all {CLIENTS} clients got the message"
+
+
+@chat.check("keeps serving A and C while S never reads", needs=("survives-reset",), budget=10.0)
+def slow_client(ctx: Context) -> str:
+    a, c, slow = ctx.connect("A"), ctx.connect("C"), ctx.connect("S")
+    if spoken(ctx, a, [a, c, slow], "S is here"):
+        raise Failure("not everyone heard A before the flood", "not-broadcast")
+    line = b"f" * FLOOD_LINE + b"\n"
+    count = FLOOD_BYTES // len(line)
+    a.transcript.add("A", ">>", f"{count:,} lines of {len(line):,} bytes ({line[:12]!r}...); S reads none")
+    heard = flood(a, c, line, count, ctx.wait)
+    if heard < count:
+        a.transcript.add("C", "<<", f"{heard:,} of {count:,} lines, then nothing for {ctx.wait:g} s")
+        raise Failure(f"C stopped hearing A after {heard:,} lines while S did not read", "slow-client")
+    return f"C heard all {count:,} lines while S read none"
+
+
+def flood(speaker: Peer, listener: Peer, line: bytes, count: int, stall: float) -> int:
+    """The speaker sends `count` lines while it and the listener read; how many lines the listener got before
+    the traffic stalled for `stall` seconds (or all of them)."""
+    todo = memoryview(line * count)
+    lines = {speaker.sock: 0, listener.sock: 0}
+    with selectors.DefaultSelector() as selector:
+        for peer in (speaker, listener):
+            peer.sock.setblocking(False)
+        selector.register(speaker.sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
+        selector.register(listener.sock, selectors.EVENT_READ)
+        last = time.monotonic()
+        while lines[listener.sock] < count and time.monotonic() - last < stall:
+            for key, mask in selector.select(0.1):
+                try:
+                    if mask & selectors.EVENT_WRITE and todo:
+                        todo = todo[key.fileobj.send(todo[:65536]) :]
+                        last = time.monotonic()
+                        if not todo:
+                            selector.modify(key.fileobj, selectors.EVENT_READ)
+                    if mask & selectors.EVENT_READ:
+                        if not (chunk := key.fileobj.recv(65536)):
+                            return lines[listener.sock]
+                        lines[key.fileobj] += chunk.count(b"\n")
+                        last = time.monotonic()
+                except BlockingIOError:
+                    continue
+                except OSError:
+                    return lines[listener.sock]
+    return lines[listener.sock]
