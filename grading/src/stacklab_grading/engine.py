@@ -151,8 +151,8 @@ def run(exercise: Exercise, context: Context) -> list[Result]:
     for check in exercise.checks:
         missing = [need for need in check.needs if results[need].status != "pass"]
         if missing:
-            states = ", ".join(
-                f"{need!r} {'failed' if results[need].status == 'fail' else 'was not run'}" for need in missing
+            states = " and ".join(
+                f"{need!r}, which {'failed' if results[need].status == 'fail' else 'was not run'}" for need in missing
             )
             results[check.name] = Result(check, "not run", f"needs {states}", 0.0)
             continue
