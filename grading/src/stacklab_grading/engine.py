@@ -74,9 +74,9 @@ class Context:
     transcript: Transcript = field(default_factory=Transcript)
     peers: list[Peer] = field(default_factory=list)
 
-    def connect(self, name: str = "A") -> Peer:
+    def connect(self, name: str = "A", window: int = 0) -> Peer:
         try:
-            peer = Peer.connect(name, self.host, self.port, self.transcript, self.wait)
+            peer = Peer.connect(name, self.host, self.port, self.transcript, self.wait, window)
         except Unreachable as exc:
             raise Failure(f"client {name} could not connect: {exc}", "not-listening", port=self.port) from None
         self.peers.append(peer)

@@ -38,11 +38,12 @@ HINTS = {
     "message until the client closes (a loop around recv)",
     "ignores-eof": "the client closed its side but the server kept the connection open: recv returning b'' means "
     "the client is done; close the connection",
-    "recv-once": "got {got:,} of {size:,} bytes back: the server calls recv once; loop until the client has sent "
+    "recv-once": "got {received:,} of {size:,} bytes back: the server calls recv once; loop until the client has sent "
     "everything",
-    "decodes-chunks": "the echo stopped at byte {offset:,} of {size:,}, where a two-byte UTF-8 character was split "
-    "between two recv calls: echo the bytes as they came (do not decode each recv), or use an incremental decoder",
-    "lost-bytes": "got {got:,} of {size:,} bytes of the message back: part was lost on the way; send every reply "
+    "decodes-chunks": "the server closed after echoing {offset:,} of {size:,} bytes: the message has two-byte UTF-8 "
+    "characters and a recv returned a piece ending inside one, so decoding it failed; echo the bytes as they came "
+    "(do not decode each recv), or use an incremental decoder",
+    "lost-bytes": "got {received:,} of {size:,} bytes of the message back: part was lost on the way; send every reply "
     "with sendall (send may send only part of it)",
     "not-serial": "client B was answered while A was still connected: the course's recho serves one client at a "
     "time on purpose (the contrast with the select server); no threads or select here",

@@ -64,13 +64,22 @@ class Peer:
         self.closed = False
 
     @classmethod
-    def connect(cls, name: str, host: str, port: int, transcript: Transcript, wait: float) -> "Peer":
+    def connect(cls, name: str, host: str, port: int, transcript: Transcript, wait: float, window: int = 0) -> "Peer":
+        """A connected client; `window` > 0 fixes its receive buffer that small: when it does not read, the
+        server's sends to it stall after that much (and the server's send buffer), not after megabytes."""
+        family = socket.AF_INET6 if ":" in host else socket.AF_INET
+        sock = socket.socket(family, socket.SOCK_STREAM)
+        sock.settimeout(wait)
+        if window:
+            sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, window)
         try:
-            sock = socket.create_connection((host, port), timeout=wait)
+            sock.connect((host, port))
         except TimeoutError:
+            sock.close()
             transcript.add(name, "--", f"connect to {host}:{port} timed out after {wait:g} s")
             raise Unreachable(f"no answer from {host}:{port} within {wait:g} s") from None
         except OSError as exc:
+            sock.close()
             transcript.add(name, "--", f"connect to {host}:{port}: {exc.strerror or exc}")
             raise Unreachable(f"{host}:{port}: {exc.strerror or exc}") from None
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -174,9 +183,16 @@ class Peer:
         self.closed = True
 
     def close(self, quietly: bool = False) -> None:
+        """Close with a FIN: what the server sent and the check did not read is read first (closing with unread
+        data would send a reset, and a server that dies of resets would be blamed for the wrong check)."""
         if not self.closed:
             if not quietly:
                 self.transcript.add(self.name, "--", "close")
+            with contextlib.suppress(OSError):
+                self.sock.setblocking(False)
+                for _ in range(MAX_READ // 65536):
+                    if not self.sock.recv(65536):
+                        break
             self.sock.close()
             self.closed = True
 
