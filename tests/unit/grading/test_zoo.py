@@ -6,19 +6,14 @@ differently: threads, selectors, asyncio, socketserver) pass every check 10 time
 first failing check carries its own hint."""
 
 import re
-import subprocess
-import sys
-import time
 from pathlib import Path
 
 import pytest
 from stacklab_grading import engine, report
 from stacklab_grading.exercises import EXERCISES
 
-from tests.unit.servers import free_port
+from tests.unit.grading.helpers import PREFIX, ZOO
 
-ZOO = Path(__file__).parent / "zoo"
-PREFIX = "zoo-student"  # not the course's uw-student: a hard-coded prefix must show
 WAIT = 1.5  # seconds per reply: short, so that broken servers fail fast; correct ones answer in milliseconds
 RUNS = 10
 
@@ -34,44 +29,6 @@ BROKEN = [p for p in PROGRAMS if expectation(p) != "pass"]
 
 def ident(program: Path) -> str:
     return f"{program.parent.name}/{program.stem}"
-
-
-@pytest.fixture
-def run_program():
-    """run_program(path) -> port: the zoo program listening on 127.0.0.1:port, stopped after the test. Its
-    stdin stays open and empty, as a terminal nobody types in (the course's select servers read stdin)."""
-    procs: list[subprocess.Popen] = []
-
-    def start(program: Path) -> int:
-        port = free_port()
-        proc = subprocess.Popen(
-            [sys.executable, str(program), str(port), PREFIX],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        procs.append(proc)
-        wait_listening(port, proc)
-        return port
-
-    yield start
-    for proc in procs:
-        proc.kill()
-        proc.wait()
-        proc.stdin.close()
-
-
-def wait_listening(port: int, proc: subprocess.Popen, timeout: float = 15.0) -> None:
-    """Wait until something listens on the port, without connecting: a probe connection would be a client that
-    sends nothing, which some broken programs cannot survive (and one-client programs would spend on it)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, f"the program exited with {proc.returncode} before listening"
-        rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
-        if any(row.split()[3] == "0A" and int(row.split()[1].rsplit(":", 1)[1], 16) == port for row in rows):
-            return
-        time.sleep(0.02)
-    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout} s")
 
 
 def grade(program: Path, port: int) -> list[engine.Result]:

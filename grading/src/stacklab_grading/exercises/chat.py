@@ -12,10 +12,11 @@ from ..engine import Context, Exercise, Failure
 from ..wire import Peer
 
 CLIENTS = 50
-FIRST_WAIT = 0.3  # seconds for a message to reach everyone before it is said again (see spoken)
-FLOOD_LINE = 1000  # bytes of each line of the slow-client check (the lab's server refuses lines over 64 KiB)
-FLOOD_BYTES = 8 << 20  # what A sends while S never reads: more than S's window and the server's (autotuned) send
+FIRST_WAIT = 0.1  # seconds for a message to reach everyone before it is said again (see spoken)
+FLOOD_LINE = 8000  # bytes of each line of the slow-client check (the lab's server refuses lines over 64 KiB)
+FLOOD_BYTES = 6 << 20  # what A sends while S never reads: more than S's window and the server's (autotuned) send
 # buffer towards S hold, so that a server whose send to S blocks stops relaying
+AHEAD = 16  # lines A may send beyond what C heard: 128 KiB, half what a server may buffer for a client
 SLOW_WINDOW = 16 * 1024  # the slow client's receive buffer, fixed small: its replies pile up at the server
 LINE = re.compile(rb"^(?P<head>.*?)(?P<tuple>\('[^']*', \d+\))?: (?P<message>.*)\n\Z", re.S)
 
@@ -107,7 +108,7 @@ def departure(ctx: Context) -> str:
 def sender_included(ctx: Context) -> str:
     a, b = ctx.connect("A"), ctx.connect("B")
     spoken(ctx, a, [b], "hello from A")
-    if hears(ctx, a, a, b"hello from A", wait=0.3) is None and hears(ctx, a, a, b"hello from A (again)") is None:
+    if hears(ctx, a, a, b"hello from A", wait=FIRST_WAIT) is None and hears(ctx, a, a, b"hello from A (again)") is None:
         raise Failure("A did not receive its own message", "sender-excluded")
     return "A got its own message"
 
@@ -150,24 +151,25 @@ def slow_client(ctx: Context) -> str:
 
 
 def flood(speaker: Peer, listener: Peer, line: bytes, count: int, stall: float) -> int:
-    """The speaker sends `count` lines while it and the listener read; how many lines the listener got before
+    """The speaker sends `count` lines, never more than AHEAD lines beyond what the listener has heard (a reader
+    that keeps up must not look slow), while it and the listener read; how many lines the listener heard before
     the traffic stalled for `stall` seconds (or all of them)."""
     todo = memoryview(line * count)
     lines = {speaker.sock: 0, listener.sock: 0}
     with selectors.DefaultSelector() as selector:
         for peer in (speaker, listener):
             peer.sock.setblocking(False)
-        selector.register(speaker.sock, selectors.EVENT_READ | selectors.EVENT_WRITE)
-        selector.register(listener.sock, selectors.EVENT_READ)
+            selector.register(peer.sock, selectors.EVENT_READ)
         last = time.monotonic()
         while lines[listener.sock] < count and time.monotonic() - last < stall:
+            sent_lines = count - len(todo) // len(line)
+            writing = bool(todo) and sent_lines - lines[listener.sock] < AHEAD
+            selector.modify(speaker.sock, selectors.EVENT_READ | (selectors.EVENT_WRITE if writing else 0))
             for key, mask in selector.select(0.1):
                 try:
-                    if mask & selectors.EVENT_WRITE and todo:
-                        todo = todo[key.fileobj.send(todo[:65536]) :]
+                    if mask & selectors.EVENT_WRITE:
+                        todo = todo[key.fileobj.send(todo[: len(line)]) :]
                         last = time.monotonic()
-                        if not todo:
-                            selector.modify(key.fileobj, selectors.EVENT_READ)
                     if mask & selectors.EVENT_READ:
                         if not (chunk := key.fileobj.recv(65536)):
                             return lines[listener.sock]

@@ -6,7 +6,7 @@ from ..wire import Peer, Reply
 
 HELLO = b"Hello, world"  # what the course's week-1 client sends
 SETTLE = 0.3  # seconds without a byte after which a short reply is taken as all there is
-PEEK = 0.15  # seconds to wait for bytes beyond the expected reply (an added newline)
+PEEK = 0.1  # seconds to wait for bytes beyond the expected reply (an added newline)
 # Longer than the course's recv(1024), and the 1,024-byte mark falls inside a two-byte character (bytes 1023-1024).
 LONG = b"a" + "\u00e9".encode() * 1999
 
@@ -57,6 +57,8 @@ def expect_reply(
         got += peer.listen(PEEK) if peek else b""
         if got == want:
             return
+    elif reply.complete:  # as many bytes as expected, but others: the rest of a longer reply tells which mistake
+        got += peer.listen(SETTLE)
     if not got and probe:
         raise silence(ctx, peer, sent, want, reply)
     if not got:

@@ -9,7 +9,7 @@ from .common import PEEK, echoes, expect_echo, half_close, listens, long_message
 CLIENTS = 50
 FLOOD_CAP = 16 << 20  # bytes the slow client sends at most, until the server stops taking them
 SLOW_WINDOW = 16 * 1024  # the slow client's receive buffer, fixed small: its replies pile up at the server
-FLOOD_STALL = 0.5  # seconds the server may take no byte before the flood counts as blocked
+FLOOD_STALL = 0.3  # seconds the server may take no byte before the flood counts as blocked
 
 select_echo = Exercise("select_echo", "2-3", 50003, "echo 'PREFIX: data' to each of many clients at once")
 select_echo.add("listens", "accepts a TCP connection on its port", listens)
@@ -64,7 +64,7 @@ def slow_client(ctx: Context) -> str:
     b = ctx.connect("B")
     expect_echo(ctx, b, b"before the flood")
     slow = ctx.connect("S", window=SLOW_WINDOW)
-    sent = sends_until_blocked(slow, b"x" * 1000, FLOOD_CAP, FLOOD_STALL)
+    sent = sends_until_blocked(slow, b"x" * 65536, FLOOD_CAP, FLOOD_STALL)
     try:
         expect_echo(ctx, b, b"after the flood", probe=False)
     except Failure as failure:

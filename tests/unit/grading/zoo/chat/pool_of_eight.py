@@ -4,6 +4,7 @@ and never hear anything.
 expect: fifty
 """
 
+import contextlib
 import socket
 import sys
 import threading
@@ -23,10 +24,8 @@ def serve(client: socket.socket) -> None:
             while data := client.recv(1024):
                 with lock:
                     for other in clients:
-                        try:
+                        with contextlib.suppress(OSError):
                             other.sendall(tag + data)
-                        except OSError:
-                            pass
         except OSError:
             pass
         with lock:
