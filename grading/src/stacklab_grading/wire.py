@@ -24,22 +24,31 @@ class Unreachable(Exception):
 
 @dataclass
 class Transcript:
-    lines: list[tuple[str, str, str]] = field(default_factory=list)  # (client, mark, detail)
+    lines: list[tuple[str, str, str | bytes]] = field(default_factory=list)  # (client, mark, event or data)
 
     def add(self, client: str, mark: str, detail: str) -> None:
         self.lines.append((client, mark, detail))
 
     def data(self, client: str, mark: str, data: bytes) -> None:
-        shown = repr(data[:SHOWN_BYTES]) + (f" ... ({len(data):,} bytes)" if len(data) > SHOWN_BYTES else "")
-        self.add(client, mark, shown)
+        """Bytes sent or received; received bytes right after more from the same client make one line."""
+        last = self.lines[-1] if self.lines else None
+        if mark == "<<" and last and last[:2] == (client, mark) and isinstance(last[2], bytes):
+            self.lines[-1] = (client, mark, last[2] + data)
+        else:
+            self.lines.append((client, mark, data))
 
     def render(self) -> list[str]:
-        lines = self.lines
+        lines = [(client, mark, shown(detail)) for client, mark, detail in self.lines]
         if len(lines) > SHOWN_LINES:
             half = SHOWN_LINES // 2
-            skipped = ("", "..", f"{len(lines) - SHOWN_LINES} more lines")
-            lines = [*lines[:half], skipped, *lines[-half:]]
+            lines = [*lines[:half], ("", "..", f"{len(lines) - SHOWN_LINES} more lines"), *lines[-half:]]
         return [f"{client:>2} {mark} {detail}" for client, mark, detail in lines]
+
+
+def shown(detail: str | bytes) -> str:
+    if isinstance(detail, str):
+        return detail
+    return repr(detail[:SHOWN_BYTES]) + (f" ... ({len(detail):,} bytes)" if len(detail) > SHOWN_BYTES else "")
 
 
 @dataclass

@@ -75,10 +75,12 @@ def silence(ctx: Context, peer: Peer, sent: bytes, want: bytes, reply: Reply) ->
     if reply.ended in ("closed", "reset"):
         how = "closed" if reply.ended == "closed" else "reset"
         return Failure(f"the server {how} the connection without replying", "closed-without-reply", expected=want)
-    if not sent.endswith(b"\n") and peer.send(b"\n") and peer.receive(1, "a reply once a newline came").data:
+    late = len(want) + 2  # the reply and a line ending, should it come after all
+    newline = not sent.endswith(b"\n") and peer.send(b"\n")
+    if newline and peer.receive(late, "a reply once a newline came", settle=SETTLE).data:
         return Failure(f"no reply to {sent!r} until a newline followed", "waits-for-newline", expected=want)
     peer.half_close()
-    if peer.receive(1, "a reply once the client half-closed").data:
+    if peer.receive(late, "a reply once the client half-closed", settle=SETTLE).data:
         return Failure(f"no reply to {sent!r} until the client half-closed", "waits-for-eof", expected=want)
     return Failure(f"no reply to {sent!r}", "no-reply", expected=want, waited=waited)
 
