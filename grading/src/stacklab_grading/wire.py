@@ -71,6 +71,7 @@ class Peer:
         self.transcript = transcript
         self.wait = wait  # seconds any one receive waits
         self.closed = False
+        self.pending = bytearray()  # received and shown, but not yet taken by a check (see keep)
 
     @classmethod
     def connect(cls, name: str, host: str, port: int, transcript: Transcript, wait: float, window: int = 0) -> "Peer":
@@ -141,7 +142,8 @@ class Peer:
         wait = self.wait if wait is None else wait
         start = time.monotonic()
         deadline = start + wait
-        got = bytearray()
+        got, self.pending = self.pending, bytearray()
+        shown = len(got)  # what is already in the transcript
         ended = "timeout"
         while not done(bytes(got)):
             left = deadline - time.monotonic()
@@ -154,7 +156,7 @@ class Peer:
                 break
             except OSError as exc:
                 ended = "reset"
-                self._note(got)
+                self._note(got[shown:])
                 self.transcript.add(self.name, "--", f"connection {exc.strerror or exc} (reset by the server)")
                 return Reply(bytes(got), ended, time.monotonic() - start)
             if not chunk:
@@ -164,7 +166,7 @@ class Peer:
         else:
             ended = "complete"
         waited = time.monotonic() - start
-        self._note(got)
+        self._note(got[shown:])
         if ended == "closed":
             self.transcript.add(self.name, "--", "the server closed the connection")
         elif ended == "timeout" and not quiet and settle and got:
@@ -176,6 +178,10 @@ class Peer:
     def _note(self, got: bytearray) -> None:
         if got:
             self.transcript.data(self.name, "<<", bytes(got))
+
+    def keep(self, data: bytes) -> None:
+        """Give back bytes a check read past what it needed: the next receive starts with them."""
+        self.pending[:0] = data
 
     def half_close(self) -> None:
         """Tell the server this client sends no more (FIN), keeping the way back open."""

@@ -30,13 +30,20 @@ def line_of(ctx: Context, sender: Peer, message: bytes) -> bytes:
 
 
 def hears(ctx: Context, listener: Peer, sender: Peer, message: bytes, wait: float | None = None) -> bytes | None:
-    """The line `listener` got for `message`; None if nothing came; Failure if it is not in the course's format."""
+    """The line `listener` got for `message` (the bytes after it are kept for the next receive); None if nothing
+    came for it; Failure if it came, but not in the course's format."""
     want = line_of(ctx, sender, message)
-    reply = listener.receive_until(lambda got: message + b"\n" in got, f"{sender.name}'s message", wait=wait)
-    if not reply.data:
-        return None
-    line = reply.data[: reply.data.find(message + b"\n") + len(message) + 1] if reply.complete else reply.data
-    line = line[line.rfind(b"\n", 0, len(line) - 1) + 1 :]  # lines of earlier messages are not this check's
+    end = message + b"\n"
+    reply = listener.receive_until(lambda got: end in got, f"{sender.name}'s message", wait=wait)
+    data = reply.data
+    if reply.complete:
+        cut = data.find(end) + len(end)
+        listener.keep(data[cut:])
+        line = data[data.rfind(b"\n", 0, cut - 1) + 1 : cut]  # lines of earlier messages are not this check's
+    else:  # the message without its newline, at the end of what came, or not at all
+        line = data[data.rfind(b"\n") + 1 :]
+        if message not in line:
+            return None
     if line == want:
         return line
     raise wrong_line(ctx, sender, want, line)
