@@ -127,7 +127,7 @@ class Peer:
         return self._collect(done, what, wait, settle=settle)
 
     def until_closed(self, what: str, wait: float | None = None) -> Reply:
-        """Everything until the server closes; ended "closed" when it did."""
+        """Everything until the server closes; ended "complete" when it did."""
         reply = self._collect(lambda got: False, what, wait)
         return Reply(reply.data, "complete" if reply.ended == "closed" else reply.ended, reply.waited)
 
@@ -157,7 +157,8 @@ class Peer:
             except OSError as exc:
                 ended = "reset"
                 self._note(got[shown:])
-                self.transcript.add(self.name, "--", f"connection {exc.strerror or exc} (reset by the server)")
+                why = "closed by the checker: out of time" if self.closed else f"{exc.strerror or exc} (reset)"
+                self.transcript.add(self.name, "--", f"connection {why}")
                 return Reply(bytes(got), ended, time.monotonic() - start)
             if not chunk:
                 ended = "closed"
@@ -208,8 +209,8 @@ class Peer:
                 for _ in range(MAX_READ // 65536):
                     if not self.sock.recv(65536):
                         break
+            self.closed = True  # first: a receive this close interrupts (the check's time is up) says so
             self.sock.close()
-            self.closed = True
 
 
 def sends_until_blocked(peer: Peer, chunk: bytes, cap: int, stall: float) -> int:
