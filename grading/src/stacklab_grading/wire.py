@@ -80,6 +80,9 @@ class Peer:
         family = socket.AF_INET6 if ":" in host else socket.AF_INET
         sock = socket.socket(family, socket.SOCK_STREAM)
         sock.settimeout(wait)
+        # The kernel may give this client a port that a server about to start was handed as free (tests on one
+        # machine, the lab beside a check): with SO_REUSEADDR on both sides (servers set it), its bind succeeds.
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if window:
             sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, window)
         try:
