@@ -3,6 +3,7 @@ ports, open-file limits, and what /proc says about a process."""
 
 import contextlib
 import os
+import random
 import resource
 import signal
 import socket
@@ -18,10 +19,23 @@ import pytest
 BIN = Path(sys.executable).parent  # the workspace venv, where every console script is installed
 
 
+# Ports for test servers: below the kernel's ephemeral range (net.ipv4.ip_local_port_range starts at 32768), so that
+# no client's connect is given a port that a test has picked for a server it is about to start (the grader's zoo
+# connects thousands of times: a wildcard bind fails while a client holds the port), and clear of the lab's ports.
+TEST_PORTS = range(20000, 32768)
+
+
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+    """A port nothing holds now, for a server a test starts."""
+    for _ in range(200):
+        port = random.choice(TEST_PORTS)
+        with socket.socket() as s:
+            try:
+                s.bind(("0.0.0.0", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port in {TEST_PORTS}")
 
 
 def ensure_fd_limit(needed: int) -> None:

@@ -1,0 +1,74 @@
+"""One hint per usual mistake: what a failed check tells the student. Ids are stable (tests and reports key on
+them); the texts are str.format templates filled with the failure's facts."""
+
+HINTS = {
+    # Reaching the server, and the checker itself.
+    "not-listening": "nothing accepted a connection on port {port}: is the server running, on this port? (a server "
+    "that reads stdin stops at once when stdin is closed, as under nohup, Docker or systemd)",
+    "too-slow": "the check ran out of time ({seconds:g} s): the server answers too slowly, or never",
+    "checker-error": "this is a bug in the checker, not in your server: please report it with this output",
+    # The reply to one message.
+    "no-reply": "nothing came back: does the server send its reply on the connection it accepted?",
+    "waits-for-eof": "the reply came only after the client closed its side: the server reads until end of file, "
+    "but the course's client sends one message and waits for the answer; reply after one recv",
+    "waits-for-newline": "the reply came only after a newline: the server reads lines (readline), but the course's "
+    "clients send what the user typed, without a newline; echo what each recv returns",
+    "closed-without-reply": "the server closed the connection without replying: did it fail on this input? (its "
+    "log says)",
+    "no-prefix": "the reply has no prefix: it must begin with '{prefix}: ' (your GitHub name, given as --prefix; "
+    "'uw-student' in the course's samples)",
+    "wrong-prefix": "the reply begins with {used!r} instead of {prefix!r}: the prefix is your GitHub name (the "
+    "checker's --prefix); is it hard-coded?",
+    "prefix-format": "the prefix is not written as the course writes it: '{prefix}', a colon and a space, then the "
+    "data unchanged",
+    "adds-newline": "the reply has {extra!r} more at its end: send back the data as received, adding nothing",
+    "strips-newline": "the line ending was dropped: the server strips the data (strip, rstrip, splitlines); echo "
+    "the bytes unchanged",
+    "mismatch": "the reply differs from the expected one at byte {offset}: compare the two above",
+    # One-shot echo.
+    "no-close": "the reply came but the connection stayed open: the one-shot echo server closes each connection "
+    "after its one reply",
+    "exits-after-one": "the server answered one client and then no other: loop around accept()",
+    "dies-on-empty": "a client that connected and closed without sending stopped the server: recv returns b'' "
+    "then; send nothing, close that connection and keep serving",
+    "dies-on-long": "after a message of {size:,} bytes the server no longer answers: recv returns at most its "
+    "bufsize, so a piece may end inside a UTF-8 character; keep the data as bytes (do not decode it)",
+    # Repeat echo and the select server.
+    "closes-after-one": "the connection closed after the first reply: this server keeps it open and echoes every "
+    "message until the client closes (a loop around recv)",
+    "ignores-eof": "the client closed its side but the server kept the connection open: recv returning b'' means "
+    "the client is done; close the connection",
+    "recv-once": "got {received:,} of {size:,} bytes back: the server calls recv once; loop until the client has sent "
+    "everything",
+    "decodes-chunks": "the server closed after echoing {offset:,} of {size:,} bytes: the message has two-byte UTF-8 "
+    "characters and a recv returned a piece ending inside one, so decoding it failed; echo the bytes as they came "
+    "(do not decode each recv), or use an incremental decoder",
+    "lost-bytes": "got {received:,} of {size:,} bytes of the message back: part was lost on the way; send every reply "
+    "with sendall (send may send only part of it)",
+    "not-serial": "client B was answered while A was still connected: the course's recho serves one client at a "
+    "time on purpose (the contrast with the select server); no threads or select here",
+    "drops-waiting": "client B, queued while A was connected, got no answer after A left: after a client closes, "
+    "go back to accept() and serve the next",
+    "dies-on-reset": "after a client disconnected abruptly (a TCP reset), the server stopped answering: recv or "
+    "send raise ConnectionResetError then; catch OSError for that client only, close it and keep serving (the "
+    "2012 select and chat servers crashed so)",
+    "serial": "client B waited while A was connected and silent: the server serves one client at a time; select "
+    "over all the sockets (or a thread per client) so that no client waits for another",
+    "echo-to-all": "client {who} received another client's echo: the select echo server answers the sender only "
+    "(sending to everyone is the chat server)",
+    "fifty": "only {answered} of {clients} clients connected at once were answered within {wait:g} s: serve every "
+    "connected client, not a fixed number of them",
+    "slow-client": "while one client sent without reading its replies, the others got no answer: a blocking send "
+    "to that client stalls the whole server; send without blocking, with a bounded buffer per client (drop a "
+    "client that owes too much), or give each client its own thread",
+    # Chat.
+    "not-broadcast": "client B got nothing when A spoke: the chat server sends every message to all connected clients",
+    "sender-excluded": "the sender got no copy of its own message: the course's chat sends every message to all "
+    "clients, the sender included",
+    "chat-format": "a chat line is '{prefix} ('ip', port): message': the prefix, a space, the sender's address as "
+    "a Python tuple, a colon and a space, then the message",
+    "wrong-sender": "the line names {named} but the message came from {sender}: tag it with the sender's address "
+    "as the server sees it (accept()'s second value)",
+    "dies-on-close": "after client B left (a normal close) the others no longer hear each other: drop a client "
+    "from the list when its recv returns b'', and never send to a closed socket",
+}
