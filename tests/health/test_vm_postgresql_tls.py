@@ -10,6 +10,7 @@ import shlex
 import urllib.request
 
 import pytest
+from stacklab_core import layout
 from stacklab_testing.target import skip_unless_vm
 
 CA = "/etc/postgresql/stacklab-ca/ca.crt"  # on the database server (postgresql_tls_ca_dir)
@@ -45,10 +46,11 @@ def db_address(app, db):
 
 
 def app_psql(app, conninfo: str, query: str = "select 1"):
-    """psql on the app server as Django's database user, its password read there from the app's settings (never
-    on a command line)."""
+    """psql on the app server as Django's database user, its password read there from the app's credential file
+    (never on a command line)."""
+    password = f"{layout.CREDENTIALS_DIR}/django/DATABASE_PASSWORD"
     script = (
-        ". /etc/stacklab/django.env && export PGPASSWORD=$DATABASE_PASSWORD PGCONNECT_TIMEOUT=5 && "
+        f'PGPASSWORD="$(cat {password})" PGCONNECT_TIMEOUT=5 && export PGPASSWORD PGCONNECT_TIMEOUT && '
         f"exec psql -XAtq {shlex.quote(conninfo)} -c {shlex.quote(query)}"
     )
     return app.run(f"sh -c {shlex.quote(script)}")
