@@ -29,8 +29,9 @@ CSV_COLUMNS = (
 STYLE = """
 body { font: 14px/1.4 system-ui, sans-serif; margin: 1.5em; color: #222; }
 table.grid { border-collapse: collapse; }
-.grid th, .grid td { border: 1px solid #bbb; padding: 4px 8px; text-align: left; vertical-align: top; }
-.grid td.cell { min-width: 7em; }
+.grid th, .grid td { border: 1px solid #bbb; padding: 4px 8px; text-align: left; vertical-align: top;
+  white-space: nowrap; }
+.grid td.cell { width: 10em; white-space: normal; }
 .pass { background: #d7f5d3; } .fail { background: #f9d4d0; }
 .unreachable { background: #ddd; color: #555; } .not-run { background: #fff; color: #888; }
 .first { display: block; font-size: 11px; color: #555; }
@@ -62,7 +63,7 @@ def html(cells: list[Cell], first_passed: dict[tuple[str, str], str], started: s
         '<html lang="en"><head><meta charset="utf-8">',
         f"<title>{escape(title)}</title><style>{STYLE}</style></head><body>",
         f"<h1>{escape(title)}</h1>",
-        f"<p>Sweep started {escape(started)} (UTC). "
+        f"<p>Sweep started {escape(started[:19].replace('T', ' '))} UTC. "
         "Each cell: the exercise's status and checks passed; its link shows the failure. "
         "&ldquo;first passed&rdquo; is the first sweep in which every check passed.</p>",
         '<p class="counts">' + "".join(f"<span>{escape(s)}: {n}</span>" for s, n in counts.items()) + "</p>",

@@ -89,7 +89,7 @@ class Servers:
         program = program or seat.program
         source = program.read_text()
         assert source.count('"127.0.0.1"') == 1, f"{program}: binds no literal 127.0.0.1 to replace"
-        copy = self.workdir / f"{seat.student}-{seat.exercise}-{program.stem}.py"
+        copy = self.workdir / f"{seat.host}-{seat.exercise}-{program.stem}.py"
         copy.write_text(source.replace('"127.0.0.1"', f'"{seat.host}"'))
         self.procs[(seat.student, seat.exercise)] = subprocess.Popen(
             [sys.executable, str(copy), str(port), f"{seat.student}-gh"],
