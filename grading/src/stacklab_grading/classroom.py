@@ -44,7 +44,10 @@ def main(argv: list[str]) -> int:
         print(f"stacklab-check --roster: {exc}", file=sys.stderr)
         return 2
     started = now()
-    print(f"sweeping {len(students)} students x {len(exercises)} exercises, {args.jobs} at a time", file=sys.stderr)
+    print(
+        f"sweeping {count(students, 'student')} x {count(exercises, 'exercise')}, {args.jobs} at a time",
+        file=sys.stderr,
+    )
     cells = sweep.sweep(
         students, exercises, args.wait, args.jobs, progress=lambda cell: print(line(cell), file=sys.stderr)
     )
@@ -65,3 +68,7 @@ def main(argv: list[str]) -> int:
 
 def line(cell: sweep.Cell) -> str:
     return f"{cell.status:<11} {cell.student.name} {cell.exercise.name} ({cell.target}): {cell.detail}"
+
+
+def count(items: list, noun: str) -> str:
+    return f"{len(items)} {noun}{'' if len(items) == 1 else 's'}"
