@@ -36,8 +36,8 @@ class Student:
 
 def read(path: Path, exercises: set[str]) -> list[Student]:
     with path.open(newline="", encoding="utf-8-sig") as file:  # utf-8-sig: a spreadsheet's byte-order mark
-        lines = [line for line in file if line.strip() and not line.lstrip().startswith("#")]
-    rows = list(csv.reader(lines))
+        kept = [(number, line) for number, line in enumerate(file, 1) if line.strip() and not line.startswith("#")]
+    rows = list(csv.reader(line for _, line in kept))
     if not rows:
         raise RosterError(f"{path}: empty roster")
     header = [column.strip().lower() for column in rows[0]]
@@ -51,10 +51,10 @@ def read(path: Path, exercises: set[str]) -> list[Student]:
             )
         )
     students: list[Student] = []
-    for number, row in enumerate(rows[1:], 2):
+    for (number, _), row in zip(kept[1:], rows[1:], strict=True):
         cells = dict(zip(header, (cell.strip() for cell in row), strict=False))
         if not cells.get("student") or not cells.get("host"):
-            raise RosterError(f"{path}, row {number}: student and host are required")
+            raise RosterError(f"{path}, line {number}: student and host are required")
         ports: dict[str, int | None] = {}
         for exercise in exercises & cells.keys():
             text = cells[exercise]
@@ -62,7 +62,7 @@ def read(path: Path, exercises: set[str]) -> list[Student]:
                 ports[exercise] = None
             elif text:
                 if not text.isdigit() or not 0 < int(text) < 65536:
-                    raise RosterError(f"{path}, row {number}: {exercise} port {text!r} is not a port or '-'")
+                    raise RosterError(f"{path}, line {number}: {exercise} port {text!r} is not a port or '-'")
                 ports[exercise] = int(text)
         students.append(Student(cells["student"], cells["host"], cells.get("prefix") or cells["student"], ports))
     names = [student.name for student in students]

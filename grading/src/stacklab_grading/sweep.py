@@ -68,7 +68,8 @@ class ProbedContext(Context):
                 if not self.probe.reached:
                     self.probe.failure = failure
             raise
-        self.probe.reached = True
+        with self.probe.lock:
+            self.probe.reached = True
         return peer
 
     def fresh(self) -> "ProbedContext":

@@ -54,7 +54,8 @@ def test_a_roster_reads_ports_per_exercise_prefix_defaults_and_skips(tmp_path):
         ("name,host\na,b\n", "missing ['student']"),
         ("student,host,ftp\na,b,21\n", "unknown ['ftp']"),
         ("student,host,echo\na,b,70000\n", "echo port '70000'"),
-        ("student,host\na,\n", "student and host are required"),
+        ("student,host\na,\n", "line 2: student and host are required"),
+        ("student,host\n# a comment\n\na,b\nc,\n", "line 5: student and host are required"),
         ("student,host\na,b\na,c\n", "listed twice (['a'])"),
         ("", "empty roster"),
     ],
@@ -70,7 +71,7 @@ def test_a_roster_mistake_exits_2_with_the_message(tmp_path):
         [str(BIN / "stacklab-check"), "--roster", "class.csv"], cwd=tmp_path, capture_output=True, text=True
     )
     assert (result.returncode, result.stdout) == (2, "")
-    assert "row 2: echo port 'x' is not a port or '-'" in result.stderr
+    assert "line 2: echo port 'x' is not a port or '-'" in result.stderr
 
 
 def chromium() -> str:
