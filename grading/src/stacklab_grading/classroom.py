@@ -8,12 +8,16 @@ Exit status: 0 when no cell failed or was unreachable, 1 otherwise, 2 for a usag
 """
 
 import argparse
+import resource
+import sqlite3
 import sys
 from pathlib import Path
 
 from . import html_report, roster, sweep
 from .exercises import EXERCISES
 from .history import History, now
+
+FD_LIMIT = 65536  # open files wanted: plenty for --jobs cells of up to 50 clients each
 
 
 def main(argv: list[str]) -> int:
@@ -43,6 +47,12 @@ def main(argv: list[str]) -> int:
     except (OSError, roster.RosterError) as exc:
         print(f"stacklab-check --roster: {exc}", file=sys.stderr)
         return 2
+    try:
+        history = History(args.db)  # before the sweep: a history that cannot be written must not cost a sweep
+    except sqlite3.Error as exc:
+        print(f"stacklab-check --roster: {args.db}: {exc}", file=sys.stderr)
+        return 2
+    raise_fd_limit()
     started = now()
     print(
         f"sweeping {count(students, 'student')} x {count(exercises, 'exercise')}, {args.jobs} at a time",
@@ -51,7 +61,6 @@ def main(argv: list[str]) -> int:
     cells = sweep.sweep(
         students, exercises, args.wait, args.jobs, progress=lambda cell: print(line(cell), file=sys.stderr)
     )
-    history = History(args.db)
     try:
         number = history.record(started, str(args.roster), cells)
         first = history.first_passed()
@@ -64,6 +73,14 @@ def main(argv: list[str]) -> int:
     print(", ".join(f"{n} {status}" for status, n in counts.items()) + f" (sweep {number} in {args.db})")
     print(f"report: {args.html}  csv: {args.csv}")
     return 1 if counts["fail"] or counts["unreachable"] else 0
+
+
+def raise_fd_limit() -> None:
+    """Up to the hard limit: --jobs cells at once, some with 50 clients each, pass the usual soft limit of 1,024."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = FD_LIMIT if hard == resource.RLIM_INFINITY else min(hard, FD_LIMIT)
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
 
 
 def line(cell: sweep.Cell) -> str:
