@@ -3,6 +3,7 @@ checks for anything else (stacklab_core.checks.main, unchanged).
 
     stacklab-check exercise NAME [--target HOST[:PORT]] [--prefix NAME] [--format FORMAT] [--wait SECONDS]
     stacklab-check exercise --list
+    stacklab-check --roster CLASS.CSV [...]             a whole class at once (classroom.py)
     stacklab-check [--target ...] [names...]            the lab's health checks, as before
 
 Exit status: 0 when every check passed, 1 when one failed or was not run, 2 for a usage error.
@@ -15,7 +16,7 @@ from collections.abc import Callable
 
 from stacklab_core import checks
 
-from . import engine, report
+from . import classroom, engine, report
 from .exercises import EXERCISES
 
 
@@ -73,7 +74,7 @@ def split_target(text: str, default_port: int) -> tuple[str, int]:
     return host, int(port or default_port)
 
 
-SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"exercise": exercise_main}
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"exercise": exercise_main, "--roster": classroom.main}
 
 
 def main(argv: list[str] | None = None) -> int:
