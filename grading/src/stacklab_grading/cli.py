@@ -3,6 +3,7 @@ checks for anything else (stacklab_core.checks.main, unchanged).
 
     stacklab-check exercise NAME [--target HOST[:PORT]] [--prefix NAME] [--format FORMAT] [--wait SECONDS]
     stacklab-check exercise --list
+    stacklab-check ws30-docroot DIR                     write the document root the ws30 exercise expects
     stacklab-check [--target ...] [names...]            the lab's health checks, as before
 
 Exit status: 0 when every check passed, 1 when one failed or was not run, 2 for a usage error.
@@ -17,6 +18,7 @@ from stacklab_core import checks
 
 from . import engine, report
 from .exercises import EXERCISES
+from .exercises.ws30 import docroot_main
 
 
 def exercise_main(argv: list[str]) -> int:
@@ -74,6 +76,7 @@ def split_target(text: str, default_port: int) -> tuple[str, int]:
 
 
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"exercise": exercise_main}
+SUBCOMMANDS["ws30-docroot"] = docroot_main
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,7 @@ answered with a body, `/../` (raw or percent-encoded) leaving the root, and a ma
 silent client stopping the server. `Server: ws30` and the other `.py` files are not graded.
 """
 
+import argparse
 import datetime
 import re
 from pathlib import Path
@@ -49,6 +50,15 @@ def write_docroot(root: Path) -> Path:
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_bytes(content)
     return root
+
+
+def docroot_main(argv: list[str]) -> int:
+    """`stacklab-check ws30-docroot DIR`: write the fixture into DIR (made if missing), to run a ws30 in."""
+    parser = argparse.ArgumentParser(prog="stacklab-check ws30-docroot", description=docroot_main.__doc__)
+    parser.add_argument("directory", type=Path)
+    root = write_docroot(parser.parse_args(argv).directory)
+    print(f"wrote the ws30 fixture in {root}: start your server there (cd {root}), then grade it")
+    return 0
 
 
 def links(page: str, directory: str) -> list[str]:
