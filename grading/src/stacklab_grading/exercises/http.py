@@ -51,10 +51,9 @@ def read(peer: Peer, sent: bytes, head_only: bool = False) -> Response:
     reply = peer.until_closed("the response") if head_only else peer.receive_until(complete, "the response")
     data = reply.data
     if not data:
-        if reply.ended in ("closed", "reset"):
-            raise Failure(
-                f"the server {reply.ended} the connection without a response to {sent!r}", "closed-without-reply"
-            )
+        if reply.ended != "timeout":  # until_closed calls a close "complete"
+            how = "reset" if reply.ended == "reset" else "closed"
+            raise Failure(f"the server {how} the connection without a response to {sent!r}", "closed-without-reply")
         raise Failure(f"no response to {sent!r}", "no-reply", waited=f"timed out after {reply.waited:.1f} s")
     return parse(data, head_only)
 
