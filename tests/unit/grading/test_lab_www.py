@@ -26,3 +26,12 @@ def test_the_lab_www_server_passes_its_exercise(name, start_server, tmp_path):
         results = engine.run(exercise, engine.Context("127.0.0.1", port, PREFIX, wait=2.0))
         shown = report.terminal(exercise, results, f"127.0.0.1:{port}")
         assert [r.status for r in results] == ["pass"] * len(results), f"run {run}:\n{shown}"
+
+
+def test_the_lab_hello_www_started_for_another_student_fails_on_the_name(start_server):
+    """The page must name the student graded: the lab's hello_www started as uw-student fails for alice."""
+    port = free_port()
+    start_server(["stacklab-hello-www", "--host", "127.0.0.1", "--port", str(port)], port)
+    results = engine.run(EXERCISES["hello_www"], engine.Context("127.0.0.1", port, "alice", wait=2.0))
+    assert [r.check.name for r in results if r.status == "fail"] == ["names-prefix"]
+    assert results[3].failure.hint == "hello-no-prefix"

@@ -11,16 +11,6 @@ import threading
 port, prefix = int(sys.argv[1]), sys.argv[2]
 
 
-def read_head(conn):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(1024)
-        if not chunk or len(data) > 65536:
-            return None
-        data += chunk
-    return data
-
-
 def answer(head):
     words = head.split(b"\r\n", 1)[0].decode("latin-1").split()
     if len(words) != 3 or not words[2].startswith("HTTP/"):

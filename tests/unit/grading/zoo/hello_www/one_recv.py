@@ -14,16 +14,6 @@ PAGE = f"""<!DOCTYPE html>
 """.encode()
 
 
-def read_head(conn):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(1024)
-        if not chunk or len(data) > 65536:
-            return None
-        data += chunk
-    return data
-
-
 def serve(conn):
     with conn:
         try:

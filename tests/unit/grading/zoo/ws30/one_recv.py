@@ -19,16 +19,6 @@ ROOT = Path.cwd().resolve()
 SCRIPTS = {"print_time.py"}
 
 
-def read_head(conn):
-    data = b""
-    while b"\r\n\r\n" not in data:
-        chunk = conn.recv(1024)
-        if not chunk or len(data) > 65536:
-            return None
-        data += chunk
-    return data
-
-
 def listing(path, local):
     items = "".join(f'<a href="{quote(name)}">{html.escape(name)}</a><br>\n' for name in sorted(os.listdir(local)))
     title = html.escape(path)
