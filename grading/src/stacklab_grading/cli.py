@@ -3,6 +3,7 @@ checks for anything else (stacklab_core.checks.main, unchanged).
 
     stacklab-check exercise NAME [--target HOST[:PORT]] [--prefix NAME] [--format FORMAT] [--wait SECONDS]
     stacklab-check exercise --list
+    stacklab-check ws30-docroot DIR                     write the document root the ws30 exercise expects
     stacklab-check --roster CLASS.CSV [...]             a whole class at once (classroom.py)
     stacklab-check [--target ...] [names...]            the lab's health checks, as before
 
@@ -18,6 +19,7 @@ from stacklab_core import checks
 
 from . import classroom, engine, report
 from .exercises import EXERCISES
+from .exercises.ws30 import docroot_main
 
 
 def exercise_main(argv: list[str]) -> int:
@@ -74,7 +76,11 @@ def split_target(text: str, default_port: int) -> tuple[str, int]:
     return host, int(port or default_port)
 
 
-SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"exercise": exercise_main, "--roster": classroom.main}
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
+    "exercise": exercise_main,
+    "ws30-docroot": docroot_main,
+    "--roster": classroom.main,
+}
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -71,4 +71,57 @@ HINTS = {
     "as the server sees it (accept()'s second value)",
     "dies-on-close": "after client B left (a normal close) the others no longer hear each other: drop a client "
     "from the list when its recv returns b'', and never send to a closed socket",
+    # HTTP servers: hello_www, echo_www, ws30 (exercises/http.py).
+    "blank-before-status": "the response begins with a blank line (the 2012 hello_www and echo_www did so): the "
+    "first bytes must be the status line, 'HTTP/1.0 200 OK\\r\\n'; curl and http.client reject anything else",
+    "no-status-line": "the response does not begin with a status line: send 'HTTP/1.0 200 OK\\r\\n', then the "
+    "headers, a blank line and the body",
+    "bare-lf": "a line of the response head ends in '\\n' alone (the 2012 ws30 did so): HTTP ends the status line "
+    "and every header with '\\r\\n', and the head with an empty line, '\\r\\n'",
+    "header-no-colon": "the header line {line!r} has no colon (the 2012 hello_www sent 'Content-Type text/html'): "
+    "write 'Name: value'",
+    "no-content-length": "the response has no Content-Length: send 'Content-Length: N', N the body's length in "
+    "bytes, so that the client knows where the body ends",
+    "content-length-mismatch": "Content-Length says {said} but the body has {size:,} bytes: count the bytes of the "
+    "encoded body (len(body) after .encode()), not the characters of the text, and send that very body",
+    "status-not-200": "GET {target} answered status {status}, not 200",
+    "not-html": "the page came as {type!r}: send 'Content-Type: text/html' (a browser shows text/plain as source)",
+    "no-hello": "the page must say 'Hello, world!', whatever the method and path (the server ignores the request's "
+    "content)",
+    "hello-no-prefix": "the page does not name {prefix!r}: the lab asks for your GitHub name (the checker's "
+    "--prefix) on the page as well as 'Hello, world!'",
+    "head-has-body": "HEAD got a body: a HEAD response is the GET response's status and headers with no body "
+    "(check the method, the first word of the request line)",
+    "dies-on-malformed": "after a request line that is not 'METHOD path HTTP/1.x' the server stopped answering: "
+    "catch the error for that request (split() gave fewer words), answer 400 and keep serving",
+    "malformed-not-4xx": "a malformed request line got no '400 Bad Request': check that it has three words and "
+    "a version 'HTTP/1.x', and answer 400 when not",
+    "reads-once": "the server answered before the request was complete: it reads the request with one recv, but "
+    "TCP may deliver it in pieces; read until the empty line that ends the head ('\\r\\n\\r\\n')",
+    "echo-missing": "the page does not say '{prefix}: {target}': echo the request target, the second word of the "
+    "request line, as it came",
+    "echo-query-dropped": "the page does not say '{prefix}: {target}': echo the whole target as sent, query string "
+    "included and not URL-decoded",
+    "unescaped-echo": "the echoed path went into the page as HTML, so a link can run a script in the reader's "
+    "browser (reflected XSS): escape it with html.escape",
+    "listing-title": "the listing of {directory} must be titled with its path: <title>{directory}</title>",
+    "listing-entries": "the listing has no link to {missing}: link every entry of the directory (os.listdir)",
+    "no-parent-link": "the listing has no '..' link: put one first, to the parent directory",
+    "listing-order": "the entries are not in sorted order: sort the names (sorted(os.listdir(path)); upper case "
+    "sorts first)",
+    "no-slash-redirect": "a directory asked for without its trailing slash must be answered '301 Moved' with "
+    "'Location: <path>/', so that relative links in its listing resolve inside it",
+    "file-differs": "the body differs from the file: send its bytes as they are (open it in binary, add nothing: "
+    "the 2012 ws30 added a newline)",
+    "wrong-type": "{target} came as {type!r}, not {want!r}: take the type from the extension with "
+    "mimetypes.guess_type (the 2012 ws30 sent the non-standard image/jpg)",
+    "no-404": "a file that does not exist must be answered '404 Not Found'",
+    "no-date": "GET .../date.html must answer '{prefix}: ' and the current date and time "
+    "(datetime.datetime.now()) as text/plain, whatever the file system holds",
+    "script-not-run": "GET /print_time.py must run the script (subprocess.run([sys.executable, path], "
+    "capture_output=True, timeout=...)) and answer its output, not its source",
+    "traversal": "GET {target} served a file outside the document root: a '..' segment climbs out of it; refuse "
+    "any path with a '..' segment (400) or check that the resolved path stays under the root",
+    "traversal-encoded": "GET {target} served a file outside the root: %2e%2e is '..' once URL-decoded; decode the "
+    "path first, then refuse '..' segments",
 }

@@ -14,6 +14,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from stacklab_grading.exercises.ws30 import write_docroot
+
 from tests.unit.grading.helpers import ZOO
 
 SIZE = 30
@@ -91,8 +93,11 @@ class Servers:
         assert source.count('"127.0.0.1"') == 1, f"{program}: binds no literal 127.0.0.1 to replace"
         copy = self.workdir / f"{seat.host}-{seat.exercise}-{program.stem}.py"
         copy.write_text(source.replace('"127.0.0.1"', f'"{seat.host}"'))
+        # A ws30 serves the directory it runs in, as the course's did: the exercise's fixture, not the copies here.
+        docroot = write_docroot(self.workdir / "ws30-docroot") if seat.exercise == "ws30" else None
         self.procs[(seat.student, seat.exercise)] = subprocess.Popen(
             [sys.executable, str(copy), str(port), f"{seat.student}-gh"],
+            cwd=docroot,
             stdin=subprocess.PIPE,  # open and empty, as a terminal nobody types in (the select servers read it)
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,

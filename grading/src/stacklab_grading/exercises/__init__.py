@@ -3,7 +3,11 @@
 from ..engine import Exercise
 from .chat import chat
 from .echo import echo
+from .echo_www import echo_www
+from .hello_www import hello_www
 from .recho import recho
 from .select_echo import select_echo
+from .ws30 import ws30
 
 EXERCISES: dict[str, Exercise] = {exercise.name: exercise for exercise in (echo, recho, select_echo, chat)}
+EXERCISES.update((e.name, e) for e in (hello_www, echo_www, ws30))
