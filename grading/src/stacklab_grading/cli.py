@@ -16,6 +16,7 @@ from collections.abc import Callable
 from stacklab_core import checks
 
 from . import engine, report
+from .clients.command import client_main
 from .exercises import EXERCISES
 
 
@@ -73,7 +74,7 @@ def split_target(text: str, default_port: int) -> tuple[str, int]:
     return host, int(port or default_port)
 
 
-SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"exercise": exercise_main}
+SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {"exercise": exercise_main, "client": client_main}
 
 
 def main(argv: list[str] | None = None) -> int:
