@@ -9,7 +9,8 @@ from pathlib import Path
 from tests.unit.grading.helpers import wait_listening
 from tests.unit.servers import BIN, free_port
 
-DOC = (Path(__file__).parents[3] / "docs" / "exercises.md").read_text()
+# The servers' section only: other sections (clients: test_docs_clients.py) have their own programs and transcripts.
+DOC = (Path(__file__).parents[3] / "docs" / "exercises.md").read_text().split("\n## Check your client\n")[0]
 SERVERS = re.findall(r"```python\n(.*?)```", DOC, re.S)
 TRANSCRIPTS = re.findall(r"^\$ uv run (stacklab-check [^\n]+)\n(.*?)\n```", DOC, re.M | re.S)
 CLIENT_PORT = re.compile(r"connected from 127\.0\.0\.1:\d+")

@@ -7,7 +7,7 @@ the sender included, as `PREFIX ('ip', port): chunk`; it also speaks for another
 import time
 
 from ..engine import Exercise, Failure
-from .common import connected, first_connection, quit_cleanly
+from .common import BUDGET, connected, first_connection, quit_cleanly
 from .session import ClientContext, Conn, Recorder, Session, until
 
 IDLE = 0.1  # seconds the client sits with nobody typing before another user speaks
@@ -56,26 +56,28 @@ def quit_chat(ctx: ClientContext, session: Session) -> None:
         session.facts["status"] = session.student.exits(ctx.wait)
 
 
-@chat_client.check("connects to the HOST and PORT it is given")
+@chat_client.check("connects to the HOST and PORT it is given", budget=BUDGET)
 def connects(ctx: ClientContext) -> str:
     return connected(ctx.session(chat, chat_server))
 
 
-@chat_client.check("shows another user's message while nobody types", needs=("connects",))
+@chat_client.check("shows another user's message while nobody types", needs=("connects",), budget=BUDGET)
 def shows_others(ctx: ClientContext) -> str:
     if not ctx.session(chat, chat_server).facts.get("others"):
         raise Failure("another user's message was not printed while the client waited", "client-blocks-on-stdin")
     return "printed another user's message at once"
 
 
-@chat_client.check("sends a typed line", needs=("connects",))
+@chat_client.check("sends a typed line", needs=("connects",), budget=BUDGET)
 def sends_lines(ctx: ClientContext) -> str:
     if not ctx.session(chat, chat_server).facts.get("sent"):
         raise Failure("the typed line 'hi' never reached the server", "client-sends-nothing", line=b"hi")
     return "sent 'hi'"
 
 
-@chat_client.check("prints the server's broadcast of its own line", needs=("shows-others", "sends-lines"))
+@chat_client.check(
+    "prints the server's broadcast of its own line", needs=("shows-others", "sends-lines"), budget=BUDGET
+)
 def prints_broadcast(ctx: ClientContext) -> str:
     session = ctx.session(chat, chat_server)
     if not session.facts.get("printed"):
@@ -84,7 +86,7 @@ def prints_broadcast(ctx: ClientContext) -> str:
     return "printed its own line as the server relayed it"
 
 
-@chat_client.check("closes and exits when the server closes", needs=("prints-broadcast",))
+@chat_client.check("closes and exits when the server closes", needs=("prints-broadcast",), budget=BUDGET)
 def exits_on_close(ctx: ClientContext) -> str:
     facts = ctx.session(chat, chat_server).facts
     if facts.get("status") is None and facts.get("spun"):
@@ -93,7 +95,7 @@ def exits_on_close(ctx: ClientContext) -> str:
     return "closed and exited once the server closed"
 
 
-@chat_client.check("an empty line closes the connection and exits", needs=("connects",))
+@chat_client.check("an empty line closes the connection and exits", needs=("connects",), budget=BUDGET)
 def empty_line_quits(ctx: ClientContext) -> str:
     facts = ctx.session(quit_chat, chat_server).facts
     quit_cleanly(facts.get("closed", False), facts.get("status"), "client-empty-line")

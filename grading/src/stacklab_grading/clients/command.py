@@ -3,6 +3,7 @@ clients, `COMMAND HOST PORT`, against a recording server on a loopback port; exi
 
 import argparse
 import shlex
+import shutil
 import sys
 
 from .. import engine, report
@@ -34,6 +35,8 @@ def client_main(argv: list[str]) -> int:
         parser.error("name an exercise and give the client's command after --, e.g. -- python3 my_client.py")
     if args.wait <= 0:
         parser.error("--wait must be positive")
+    if shutil.which(command[0]) is None:
+        parser.error(f"{command[0]}: no such program")
     exercise = CLIENTS[args.name]
     context = ClientContext("127.0.0.1", 0, args.prefix, args.wait, command=tuple(command))
     results = engine.run(exercise, context)

@@ -3,6 +3,8 @@
 from ..engine import Failure
 from .session import ClientContext, Session, until
 
+BUDGET = 10.0  # a check's bound, in waits: the first check of a scenario runs it, a wait for each step
+
 
 def echo_of(ctx: ClientContext, data: bytes) -> bytes:
     return ctx.prefix.encode() + b": " + data

@@ -6,7 +6,7 @@ its reply with one recv(1024): a reply split over two segments shows only its fi
 import time
 
 from ..engine import Exercise, Failure
-from .common import connected, echo_of, first_connection, quit_cleanly
+from .common import BUDGET, connected, echo_of, first_connection, quit_cleanly
 from .session import ClientContext, Conn, Recorder, Session, until
 
 HELLO = b"Hello, world"
@@ -52,12 +52,12 @@ def split(ctx: ClientContext, session: Session) -> None:
     run_echo(ctx, session)
 
 
-@echo_client.check("connects to the HOST and PORT it is given")
+@echo_client.check("connects to the HOST and PORT it is given", budget=BUDGET)
 def connects(ctx: ClientContext) -> str:
     return connected(ctx.session(plain, echo_server(False)))
 
 
-@echo_client.check("sends 'Hello, world' (or the line typed)", needs=("connects",))
+@echo_client.check("sends 'Hello, world' (or the line typed)", needs=("connects",), budget=BUDGET)
 def sends(ctx: ClientContext) -> str:
     got = bytes(ctx.session(plain, echo_server(False)).recorder.conns[0].received)
     if not got:
@@ -67,7 +67,7 @@ def sends(ctx: ClientContext) -> str:
     return f"sent {got!r}"
 
 
-@echo_client.check("prints the server's reply", needs=("sends",))
+@echo_client.check("prints the server's reply", needs=("sends",), budget=BUDGET)
 def prints_reply(ctx: ClientContext) -> str:
     if not ctx.session(plain, echo_server(False)).facts.get("printed"):
         reply = echo_of(ctx, HELLO)
@@ -75,14 +75,14 @@ def prints_reply(ctx: ClientContext) -> str:
     return f"printed {echo_of(ctx, HELLO).decode()!r}"
 
 
-@echo_client.check("closes its connection and exits once the server closed", needs=("prints-reply",))
+@echo_client.check("closes its connection and exits once the server closed", needs=("prints-reply",), budget=BUDGET)
 def closes(ctx: ClientContext) -> str:
     facts = ctx.session(plain, echo_server(False)).facts
     quit_cleanly(facts.get("closed", False), facts.get("status"), "client-no-close")
     return "closed and exited with status 0"
 
 
-@echo_client.check("prints a reply that came in two segments whole", needs=("closes",))
+@echo_client.check("prints a reply that came in two segments whole", needs=("closes",), budget=BUDGET)
 def split_reply(ctx: ClientContext) -> str:
     if not ctx.session(split, echo_server(True)).facts.get("printed"):
         reply = echo_of(ctx, HELLO)

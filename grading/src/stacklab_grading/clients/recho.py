@@ -5,7 +5,7 @@ The 2012 client read each reply with one recv(1024): after a line over 1,024 byt
 and later prompts printed stale data (course.md 1.2, and 4 item 9)."""
 
 from ..engine import Exercise, Failure
-from .common import connected, echo_of, quit_cleanly
+from .common import BUDGET, connected, echo_of, quit_cleanly
 from .session import ClientContext, Conn, Recorder, Session, until
 
 LINES = (b"one", b"two", b"three")
@@ -63,12 +63,12 @@ def long(ctx: ClientContext, session: Session) -> None:
     session.facts["whole"] = converse(ctx, session, (LONG, b"after"))
 
 
-@recho_client.check("connects to the HOST and PORT it is given")
+@recho_client.check("connects to the HOST and PORT it is given", budget=BUDGET)
 def connects(ctx: ClientContext) -> str:
     return connected(ctx.session(lines, recho_server))
 
 
-@recho_client.check("sends each line typed, as it is typed", needs=("connects",))
+@recho_client.check("sends each line typed, as it is typed", needs=("connects",), budget=BUDGET)
 def sends_lines(ctx: ClientContext) -> str:
     session = ctx.session(lines, recho_server)
     if unsent := session.facts.get("unsent"):
@@ -81,7 +81,7 @@ def sends_lines(ctx: ClientContext) -> str:
     return f"sent {len(LINES)} lines as they were typed"
 
 
-@recho_client.check("prints each reply before the next prompt", needs=("sends-lines",))
+@recho_client.check("prints each reply before the next prompt", needs=("sends-lines",), budget=BUDGET)
 def prints_replies(ctx: ClientContext) -> str:
     if unprinted := ctx.session(lines, recho_server).facts.get("unprinted"):
         reply = echo_of(ctx, unprinted)
@@ -89,7 +89,7 @@ def prints_replies(ctx: ClientContext) -> str:
     return f"printed the {len(LINES)} replies"
 
 
-@recho_client.check("makes ONE connection per session, not one per line", needs=("prints-replies",))
+@recho_client.check("makes ONE connection per session, not one per line", needs=("prints-replies",), budget=BUDGET)
 def one_connection(ctx: ClientContext) -> str:
     count = len(ctx.session(lines, recho_server).recorder.conns)
     if count != 1:
@@ -97,14 +97,16 @@ def one_connection(ctx: ClientContext) -> str:
     return f"sent the {len(LINES)} lines on one connection"
 
 
-@recho_client.check("an empty line closes the connection and exits", needs=("one-connection",))
+@recho_client.check("an empty line closes the connection and exits", needs=("one-connection",), budget=BUDGET)
 def empty_line_quits(ctx: ClientContext) -> str:
     facts = ctx.session(empty, recho_server).facts
     quit_cleanly(facts.get("closed", False), facts.get("status"), "client-empty-line")
     return "closed and exited at an empty line"
 
 
-@recho_client.check("prints the whole echo of a line over 1,024 bytes, and stays in step", needs=("one-connection",))
+@recho_client.check(
+    "prints the whole echo of a line over 1,024 bytes, and stays in step", needs=("one-connection",), budget=BUDGET
+)
 def long_line(ctx: ClientContext) -> str:
     if not ctx.session(long, recho_server).facts.get("whole"):
         size = len(echo_of(ctx, LONG))
@@ -112,7 +114,7 @@ def long_line(ctx: ClientContext) -> str:
     return f"printed the {len(LONG):,}-byte line's echo whole, then the next reply"
 
 
-@recho_client.check("ends cleanly at the end of input", needs=("one-connection",))
+@recho_client.check("ends cleanly at the end of input", needs=("one-connection",), budget=BUDGET)
 def eof_quits(ctx: ClientContext) -> str:
     session = ctx.session(eof, recho_server)
     status = session.facts.get("status")

@@ -22,6 +22,7 @@ from ..wire import Transcript
 
 KEPT_OUTPUT = 1 << 20  # bytes of a client's stdout kept: a client spinning on print cannot exhaust memory
 POLL = 0.01
+LINE_END = 0.1  # seconds a printed reply's line may take to end
 
 
 def until(condition: Callable[[], bool], wait: float) -> bool:
@@ -58,6 +59,7 @@ class Conn:
         self.address = sock.getpeername()[:2]  # the client's (ip, port), kept for after the close
         self.received = bytearray()
         self.client_closed = False
+        self.ended = False  # the recorder shut the connection down at the end of the run
         sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def recv(self, size: int = 65536) -> bytes:
@@ -69,7 +71,7 @@ class Conn:
         if data:
             self.received += data
             self.log.data(self.name, ">>", data)
-        elif not self.client_closed:
+        elif not self.client_closed and not self.ended:
             self.client_closed = True
             self.log.add(self.name, "--", "the client closed its connection")
         return data
@@ -115,6 +117,7 @@ class Recorder:
             self.listener.shutdown(socket.SHUT_RDWR)
         self.listener.close()
         for conn in list(self.conns):
+            conn.ended = True
             with contextlib.suppress(OSError):
                 conn.sock.shutdown(socket.SHUT_RDWR)  # wakes a handler blocked in recv (close alone does not)
             conn.sock.close()
@@ -154,9 +157,10 @@ class Student:
             if len(into) < KEPT_OUTPUT:
                 into += chunk
 
-    def note(self) -> None:
-        """Put what the client printed since the last note into the transcript."""
-        end = len(self.out)
+    def note(self, everything: bool = False) -> None:
+        """Put the lines the client printed since the last note into the transcript (a line still being written,
+        such as a prompt, goes with the next one, or with `everything` at the end)."""
+        end = len(self.out) if everything else self.out.rfind(b"\n") + 1
         if end > self.printed:
             self.log.data("$", "<<", bytes(self.out[self.printed : end]))
             self.printed = end
@@ -179,6 +183,8 @@ class Student:
     def prints(self, text: bytes, wait: float) -> bool:
         """Whether the client printed `text` (at any time so far) within `wait` seconds."""
         found = until(lambda: text in self.out, wait)
+        if found:  # and the rest of its line: print() writes the newline separately
+            until(lambda: b"\n" in self.out[self.out.rfind(text) :], LINE_END)
         self.note()
         return found
 
@@ -197,7 +203,9 @@ class Student:
         self.proc.wait()
         for reader in self.readers:
             reader.join(1.0)
-        self.note()
+        self.proc.stdout.close()
+        self.proc.stderr.close()
+        self.note(everything=True)
         if running:
             self.log.add("$", "--", "still running at the end: killed")
         if self.err.strip():
