@@ -107,3 +107,22 @@ HINTS |= {
     "client-spins-on-close": "the server closed and your client printed empty lines without end: after a close "
     "recv returns b'' at once, forever (the 2012 chat client's bug); close the socket and exit when it does",
 }
+
+# The web client (week 5, `stacklab-check client web`): a downloader of the course page's .py links.
+HINTS |= {
+    "web-no-fetch": "your client fetched nothing from the URL it was given: the checker runs it as COMMAND URL N; "
+    "take the page's URL from sys.argv[1] and the number of files from sys.argv[2]",
+    "web-relative-urls": "your client asked for {path}, which the page does not link to: resolve each href against "
+    "the page's own URL (urllib.parse.urljoin(page_url, href)); a relative href is relative to the page's directory",
+    "web-fetches-other": "your client fetched {path}, which is not a Python file: keep the hrefs that END in '.py' "
+    "(href.endswith('.py')), not those that merely contain it",
+    "web-no-limit": "{count} files were saved for N = {n}: stop after N downloads",
+    "web-missing": "only {count} of the {n} files asked for were saved in the current directory, each under its "
+    "URL's last part (its basename)",
+    "web-file-name": "a file was saved as {name!r}: save each download in the current directory under the last part "
+    "of its URL (posixpath.basename of the URL's path)",
+    "web-content": "{name} differs from what the server sent: write the response's bytes unchanged, in binary mode "
+    "(open(name, 'wb').write(response.read())), not str() of them",
+    "web-count": "your client printed {printed!r} but saved {count} files: print how many were downloaded, which "
+    "is fewer than N when the page has fewer (the 2012 download.py returned N regardless)",
+}

@@ -65,3 +65,12 @@ def alive(pid: int) -> bool:
         return stat.read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except FileNotFoundError:
         return False
+
+
+def test_the_web_client_named_by_a_relative_path_runs_in_a_directory_of_its_own(tmp_path, monkeypatch, capsys):
+    """Its downloads land in a temporary directory, not where the student ran the checker."""
+    (tmp_path / "download.py").write_text((ZOO / "web" / "soup_urllib.py").read_text())
+    monkeypatch.chdir(tmp_path)
+    assert cli.main(["client", "web", "--", sys.executable, "download.py"]) == 0
+    assert "target " + f"{sys.executable} download.py URL N" in capsys.readouterr().out
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["download.py"]

@@ -1,13 +1,15 @@
 """`stacklab-check client NAME [options] -- COMMAND...`: grade a client. COMMAND is run as the course ran its
-clients, `COMMAND HOST PORT`, against a recording server on a loopback port; exit status as `exercise`."""
+clients, `COMMAND HOST PORT` (the web client: `COMMAND URL N`), against a recording server on a loopback port;
+exit status as `exercise`."""
 
 import argparse
 import shlex
 import shutil
 import sys
+from pathlib import Path
 
 from .. import engine, report
-from . import CLIENTS
+from . import ARGUMENTS, CLIENTS
 from .session import ClientContext
 
 
@@ -37,8 +39,14 @@ def client_main(argv: list[str]) -> int:
         parser.error("--wait must be positive")
     if shutil.which(command[0]) is None:
         parser.error(f"{command[0]}: no such program")
+    target = f"{shlex.join(command)} {ARGUMENTS.get(args.name, 'HOST PORT')}"
+    # The web client runs in a directory of its own: a program named by a relative path must still be found.
+    command = [
+        str(Path(word).resolve()) if Path(word).is_file() and (i or "/" in word) else word
+        for i, word in enumerate(command)
+    ]
     exercise = CLIENTS[args.name]
     context = ClientContext("127.0.0.1", 0, args.prefix, args.wait, command=tuple(command))
     results = engine.run(exercise, context)
-    sys.stdout.write(report.FORMATS[args.format](exercise, results, f"{shlex.join(command)} HOST PORT"))
+    sys.stdout.write(report.FORMATS[args.format](exercise, results, target))
     return 0 if all(result.status == "pass" for result in results) else 1

@@ -12,10 +12,12 @@ import os
 import signal
 import socket
 import subprocess
+import tempfile
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from ..engine import Context
 from ..wire import Transcript
@@ -127,9 +129,10 @@ class Recorder:
 
 
 class Student:
-    """The client's process: COMMAND HOST PORT, its own process group, stdin a pipe the scenario types into."""
+    """The client's process: COMMAND ARGS (HOST PORT for the socket clients), its own process group, stdin a pipe
+    the scenario types into, `cwd` where it runs (a downloader's files land there)."""
 
-    def __init__(self, command: list[str], port: int, log: Log):
+    def __init__(self, command: list[str], args: list[str], log: Log, cwd: str | None = None):
         self.log = log
         self.out = bytearray()
         self.err = bytearray()
@@ -137,7 +140,8 @@ class Student:
         self.killed = False  # still running at the end, killed by the checker
         env = {**os.environ, "PYTHONUNBUFFERED": "1"}  # a prompt without newline shows at once through the pipe
         self.proc = subprocess.Popen(
-            [*command, "127.0.0.1", str(port)],
+            [*command, *args],
+            cwd=cwd,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
@@ -244,18 +248,24 @@ class ClientContext(Context):
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(student.proc.pid, signal.SIGKILL)
 
-    def session(self, scenario: Scenario, handler: Handler) -> Session:
+    def session(self, scenario: Scenario, handler: Handler, args=None, collect=None) -> Session:
+        """The run of `scenario`, its client given `args(port)` (default HOST PORT); with `collect`, the client
+        runs in an empty directory, and collect(session, directory) reads what it left there before it goes."""
         if scenario.__name__ not in self.sessions:
             log = Log()
             recorder = Recorder(handler, log, self.prefix)
-            student = Student(list(self.command), recorder.port, log)
-            self.running.append(student)
-            session = Session(log, recorder, student)
-            try:
-                scenario(self, session)
-            finally:
-                student.stop()
-                recorder.close()
+            argv = args(recorder.port) if args else ["127.0.0.1", str(recorder.port)]
+            with tempfile.TemporaryDirectory(prefix="stacklab-client-") as directory:
+                student = Student(list(self.command), argv, log, directory if collect else None)
+                self.running.append(student)
+                session = Session(log, recorder, student)
+                try:
+                    scenario(self, session)
+                finally:
+                    student.stop()
+                    recorder.close()
+                if collect:
+                    collect(session, Path(directory))
             self.sessions[scenario.__name__] = session
         session = self.sessions[scenario.__name__]
         self.transcript.lines.extend(session.log.transcript.lines)
