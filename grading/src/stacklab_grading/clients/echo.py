@@ -40,8 +40,8 @@ def run_echo(ctx: ClientContext, session: Session) -> None:
     if not until(lambda: conn.received or conn.client_closed, ctx.wait):
         return
     session.facts["printed"] = session.student.prints(echo_of(ctx, HELLO), ctx.wait)
-    session.facts["closed"] = until(lambda: conn.client_closed, ctx.wait)
     session.facts["status"] = session.student.exits(ctx.wait)
+    session.facts["closed"] = until(lambda: conn.client_closed, 0.1 if session.facts["status"] is None else ctx.wait)
 
 
 def plain(ctx: ClientContext, session: Session) -> None:

@@ -48,8 +48,10 @@ def quits(ctx: ClientContext, session: Session, last) -> None:
     if converse(ctx, session, LINES[:1]):
         last()
         conn = session.recorder.conns[-1]
-        session.facts["closed"] = until(lambda: conn.client_closed, ctx.wait)
         session.facts["status"] = session.student.exits(ctx.wait)
+        session.facts["closed"] = until(
+            lambda: conn.client_closed, 0.1 if session.facts["status"] is None else ctx.wait
+        )
 
 
 def empty(ctx: ClientContext, session: Session) -> None:

@@ -1,5 +1,5 @@
-"""Prints the reply as it comes but loops on recv for good: after the server's close recv returns b'' at once,
-forever, and the client neither closes nor exits.
+"""Treats the echo server like recho: after the reply it prompts for the next line on the same connection, so
+when the server closes it neither closes its socket nor exits (it waits for input for good).
 
 expect: client-no-close
 """
@@ -8,8 +8,9 @@ import socket
 import sys
 
 s = socket.create_connection((sys.argv[1], int(sys.argv[2])))
-s.sendall(input("> ").encode())
 while True:
-    data = s.recv(1024)
-    if data:
-        print(data.decode(), end="", flush=True)
+    s.sendall(input("> ").encode())
+    reply = b""
+    while data := s.recv(1024):
+        reply += data
+    print(reply.decode())
