@@ -3,12 +3,13 @@ checks for anything else (stacklab_core.checks.main, unchanged).
 
     stacklab-check exercise NAME [--target HOST[:PORT]] [--prefix NAME] [--format FORMAT] [--wait SECONDS]
     stacklab-check exercise --list
+    stacklab-check client NAME -- COMMAND...             run your client against a recording server
     stacklab-check ws30-docroot DIR                     write the document root the ws30 exercise expects
     stacklab-check --roster CLASS.CSV [...]             a whole class at once (classroom.py)
     stacklab-check [--target ...] [names...]            the lab's health checks, as before
 
 Exit status: 0 when every check passed, 1 when one failed or was not run, 2 for a usage error.
-New subcommands (a client's checks, a class roster) go in SUBCOMMANDS.
+New subcommands go in SUBCOMMANDS.
 """
 
 import argparse
@@ -18,6 +19,7 @@ from collections.abc import Callable
 from stacklab_core import checks
 
 from . import classroom, engine, report
+from .clients.command import client_main
 from .exercises import EXERCISES
 from .exercises.ws30 import docroot_main
 
@@ -78,6 +80,7 @@ def split_target(text: str, default_port: int) -> tuple[str, int]:
 
 SUBCOMMANDS: dict[str, Callable[[list[str]], int]] = {
     "exercise": exercise_main,
+    "client": client_main,
     "ws30-docroot": docroot_main,
     "--roster": classroom.main,
 }

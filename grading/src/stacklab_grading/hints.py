@@ -125,3 +125,57 @@ HINTS = {
     "traversal-encoded": "GET {target} served a file outside the root: %2e%2e is '..' once URL-decoded; decode the "
     "path first, then refuse '..' segments",
 }
+
+# The client exercises (`stacklab-check client`): what a student's client did wrong against the recording server.
+HINTS |= {
+    "client-no-connect": "your client made no connection to the address it was given: the checker runs it as "
+    "COMMAND HOST PORT, as the course ran its clients (`python recho_client.py [host [port]]`); take the host "
+    "from sys.argv[1] and the port from sys.argv[2]",
+    "client-sends-nothing": "the line {line!r}, typed, never reached the server: the client speaks first and sends "
+    "each line as soon as it is read; a recv before the send, or a read of more than a line (sys.stdin.read(n)), "
+    "waits for ever",
+    "client-sends-other": "your client sent {sent!r} for the typed lines {want!r}: send each line's text encoded "
+    "(str.encode()), with nothing added but an optional newline",
+    "client-no-print": "the server's reply {reply!r} never appeared on your client's output: print what recv "
+    "returns (decoded), not what you sent",
+    "client-no-close": "the server closed the connection but your client neither closed its own nor exited: recv "
+    "returning b'' means the server is done; close the socket and end",
+    "client-crashed": "your client exited with status {status}: the last line of its stderr is in the transcript",
+    "client-recv-once": "the reply ({size:,} bytes) was not printed whole: one recv returns what has arrived so far, "
+    "at most its bufsize, not a whole message; keep calling recv until you have it all (to b'' for the echo server, "
+    "to the echo of everything you sent for recho)",
+    "client-reconnects": "your client made {count} connections for {lines} lines: connect once per session and send "
+    "every line on that connection (lab02_discussion.txt); a connection per line worked only with the week-1 server",
+    "client-waits-for-all-input": "your client sent nothing until its input ended: it reads all of stdin first "
+    "(sys.stdin.read()); read one line, send it, print the reply, then read the next",
+    "client-empty-line": "an empty line did not end your client: the course's client closes its connection and "
+    "exits when the user enters an empty line",
+    "client-eof-crash": "at the end of input (Ctrl-D, or a file piped in) your client crashed (status {status}): "
+    "input() raises EOFError there; catch it, or read with sys.stdin.readline() ('' at the end), then close and exit",
+    "client-eof-hang": "at the end of input your client kept running: sys.stdin.readline() returns '' at the end, "
+    "again and again; stop there, close the socket and exit",
+    "client-blocks-on-stdin": "another user's message did not show while your client waited for input: it blocks "
+    "in input() (the recho client's design); select over stdin and the socket (course.md 1.4) and print what the "
+    "socket brings as it comes",
+    "client-spins-on-close": "the server closed and your client printed empty lines without end: after a close "
+    "recv returns b'' at once, forever (the 2012 chat client's bug); close the socket and exit when it does",
+}
+
+# The web client (week 5, `stacklab-check client web`): a downloader of the course page's .py links.
+HINTS |= {
+    "web-no-fetch": "your client fetched nothing from the URL it was given: the checker runs it as COMMAND URL N; "
+    "take the page's URL from sys.argv[1] and the number of files from sys.argv[2]",
+    "web-relative-urls": "your client asked for {path}, which the page does not link to: resolve each href against "
+    "the page's own URL (urllib.parse.urljoin(page_url, href)); a relative href is relative to the page's directory",
+    "web-fetches-other": "your client fetched {path}, which is not a Python file: keep the hrefs that END in '.py' "
+    "(href.endswith('.py')), not those that merely contain it",
+    "web-no-limit": "{count} files were saved for N = {n}: stop after N downloads",
+    "web-missing": "only {count} of the {n} files asked for were saved in the current directory, each under its "
+    "URL's last part (its basename)",
+    "web-file-name": "a file was saved as {name!r}: save each download in the current directory under the last part "
+    "of its URL (posixpath.basename of the URL's path)",
+    "web-content": "{name} differs from what the server sent: write the response's bytes unchanged, in binary mode "
+    "(open(name, 'wb').write(response.read())), not str() of them",
+    "web-count": "your client printed {printed!r} but saved {count} files: print how many were downloaded, which "
+    "is fewer than N when the page has fewer (the 2012 download.py returned N regardless)",
+}
