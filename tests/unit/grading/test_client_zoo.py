@@ -3,7 +3,6 @@ a student's client run as a real process against the recording server) gets the 
 `expect:` line names: correct clients written differently pass every check 10 times in a row; each broken one
 (the course's 2012 clients ported as they were, and the usual mistakes) fails first with its own hint."""
 
-import re
 import sys
 from pathlib import Path
 
@@ -12,7 +11,7 @@ from stacklab_grading import engine, report
 from stacklab_grading.clients import CLIENTS
 from stacklab_grading.clients.session import ClientContext
 
-from tests.unit.grading.helpers import PREFIX
+from tests.unit.grading.helpers import PREFIX, expectation, ident
 
 ZOO = Path(__file__).parent / "client_zoo"
 # Seconds per step: broken clients fail after a few of them; correct ones act in milliseconds and wait for none,
@@ -21,17 +20,9 @@ WAIT, CORRECT_WAIT = 1.5, 3.0
 RUNS = 10
 
 
-def expectation(program: Path) -> str:
-    return re.search(r"^expect: (\S+)$", program.read_text(), re.M).group(1)
-
-
 PROGRAMS = sorted(ZOO.glob("*/*.py"))
 CORRECT = [p for p in PROGRAMS if expectation(p) == "pass"]
 BROKEN = [p for p in PROGRAMS if expectation(p) != "pass"]
-
-
-def ident(program: Path) -> str:
-    return f"{program.parent.name}/{program.stem}"
 
 
 def grade(program: Path, wait: float = WAIT) -> tuple[engine.Exercise, list[engine.Result]]:

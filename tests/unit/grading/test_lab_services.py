@@ -2,9 +2,10 @@
 started with: the grader and the lab agree on what the course asked for."""
 
 import pytest
-from stacklab_grading import engine, report
+from stacklab_grading import engine
 from stacklab_grading.exercises import EXERCISES
 
+from tests.unit.grading.helpers import assert_passes
 from tests.unit.servers import free_port
 
 PREFIX = "lab-student"
@@ -21,11 +22,7 @@ RUNS = 3
 def test_the_lab_server_passes_its_exercise(name, start_server):
     port = free_port()
     start_server([SERVERS[name], "--host", "127.0.0.1", "--port", str(port), "--prefix", PREFIX], port)
-    exercise = EXERCISES[name]
-    for run in range(1, RUNS + 1):
-        results = engine.run(exercise, engine.Context("127.0.0.1", port, PREFIX, wait=2.0))
-        shown = report.terminal(exercise, results, f"127.0.0.1:{port}")
-        assert [r.status for r in results] == ["pass"] * len(results), f"run {run}:\n{shown}"
+    assert_passes(EXERCISES[name], port, PREFIX, RUNS, wait=2.0)
 
 
 def test_a_lab_server_with_another_prefix_fails_on_it(start_server):

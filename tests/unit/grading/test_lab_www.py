@@ -3,10 +3,11 @@ are started with; ws30 serves the exercise's fixture document root (its print_ti
 one, which prints the same two lines)."""
 
 import pytest
-from stacklab_grading import engine, report
+from stacklab_grading import engine
 from stacklab_grading.exercises import EXERCISES
 from stacklab_grading.exercises.ws30 import write_docroot
 
+from tests.unit.grading.helpers import assert_passes
 from tests.unit.servers import free_port
 
 PREFIX = "lab-student"
@@ -21,11 +22,7 @@ def test_the_lab_www_server_passes_its_exercise(name, start_server, tmp_path):
     if name == "ws30":
         argv += ["--root", str(write_docroot(tmp_path / "docroot"))]
     start_server(argv, port)
-    exercise = EXERCISES[name]
-    for run in range(1, RUNS + 1):
-        results = engine.run(exercise, engine.Context("127.0.0.1", port, PREFIX, wait=2.0))
-        shown = report.terminal(exercise, results, f"127.0.0.1:{port}")
-        assert [r.status for r in results] == ["pass"] * len(results), f"run {run}:\n{shown}"
+    assert_passes(EXERCISES[name], port, PREFIX, RUNS, wait=2.0)
 
 
 def test_the_lab_hello_www_started_for_another_student_fails_on_the_name(start_server):

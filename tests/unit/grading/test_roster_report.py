@@ -12,7 +12,7 @@ from stacklab_grading import roster
 from stacklab_grading.exercises import EXERCISES
 
 from tests.unit.grading import zoo_class
-from tests.unit.grading.helpers import ZOO
+from tests.unit.grading.helpers import ZOO, expectation
 from tests.unit.servers import BIN, free_port
 
 CHROMIUM_FLAGS = (
@@ -87,7 +87,7 @@ def chromium() -> str:
 def test_the_report_renders_in_headless_chromium(tmp_path):
     port = free_port()
     correct, broken = (
-        next(p for p in sorted((ZOO / "echo").glob("*.py")) if zoo_class.expectation(p) == verdict)
+        next(p for p in sorted((ZOO / "echo").glob("*.py")) if expectation(p) == verdict)
         for verdict in ("pass", "wrong-prefix")
     )
     seats = [

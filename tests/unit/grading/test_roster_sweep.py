@@ -11,7 +11,7 @@ import pytest
 from stacklab_grading.exercises import EXERCISES
 
 from tests.unit.grading import zoo_class
-from tests.unit.grading.helpers import ZOO
+from tests.unit.grading.helpers import ZOO, expectation
 from tests.unit.servers import BIN, ensure_fd_limit, free_port
 
 WAIT = "1.5"  # seconds per reply, as in test_zoo: broken servers fail fast, correct ones answer in milliseconds
@@ -62,7 +62,7 @@ def test_a_class_sweep_gives_the_expected_grid_and_keeps_first_passes(school):
 
     # One student fixes a broken echo server; the teacher sweeps echo again.
     fixed = next(s for s in seats if s.exercise == "echo" and s.expected[0] == "fail")
-    correct = next(p for p in sorted((ZOO / "echo").glob("*.py")) if zoo_class.expectation(p) == "pass")
+    correct = next(p for p in sorted((ZOO / "echo").glob("*.py")) if expectation(p) == "pass")
     servers.stop((fixed.student, "echo"))
     servers.start(fixed, ports["echo"], correct)
     servers.wait_listening({(fixed.host, ports["echo"])})

@@ -5,30 +5,21 @@ server run as a real process on a loopback port) gets the verdict its docstring'
 differently: threads, selectors, asyncio, socketserver) pass every check 10 times in a row; each broken program's
 first failing check carries its own hint."""
 
-import re
 from pathlib import Path
 
 import pytest
 from stacklab_grading import engine, report
 from stacklab_grading.exercises import EXERCISES
 
-from tests.unit.grading.helpers import PREFIX, ZOO
+from tests.unit.grading.helpers import PREFIX, ZOO, assert_passes, expectation, ident
 
 WAIT = 1.5  # seconds per reply: short, so that broken servers fail fast; correct ones answer in milliseconds
 RUNS = 10
 
 
-def expectation(program: Path) -> str:
-    return re.search(r"^expect: (\S+)$", program.read_text(), re.M).group(1)
-
-
 PROGRAMS = sorted(ZOO.glob("*/*.py"))
 CORRECT = [p for p in PROGRAMS if expectation(p) == "pass"]
 BROKEN = [p for p in PROGRAMS if expectation(p) != "pass"]
-
-
-def ident(program: Path) -> str:
-    return f"{program.parent.name}/{program.stem}"
 
 
 def grade(program: Path, port: int) -> list[engine.Result]:
@@ -50,13 +41,7 @@ def test_each_broken_program_of_an_exercise_has_its_own_hint():
 
 @pytest.mark.parametrize("program", CORRECT, ids=ident)
 def test_a_correct_program_passes_every_check_ten_times(program, run_program):
-    port = run_program(program)
-    exercise = EXERCISES[program.parent.name]
-    for run in range(1, RUNS + 1):
-        results = grade(program, port)
-        assert all(r.status == "pass" for r in results), f"run {run}:\n" + report.terminal(
-            exercise, results, f"127.0.0.1:{port}"
-        )
+    assert_passes(EXERCISES[program.parent.name], run_program(program), PREFIX, RUNS, WAIT)
 
 
 @pytest.mark.parametrize("program", BROKEN, ids=ident)

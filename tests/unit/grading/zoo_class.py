@@ -7,7 +7,6 @@ student has no server at all, and one is not graded on one exercise ('-' in the 
 The zoo's programs bind 127.0.0.1; each student runs a copy bound to their own address instead."""
 
 import csv
-import re
 import subprocess
 import sys
 import time
@@ -16,7 +15,7 @@ from pathlib import Path
 
 from stacklab_grading.exercises.ws30 import write_docroot
 
-from tests.unit.grading.helpers import ZOO
+from tests.unit.grading.helpers import ZOO, expectation
 
 SIZE = 30
 NOT_GRADED = (27, "chat")  # (student index, exercise): '-' in the roster
@@ -24,10 +23,6 @@ NOT_GRADED = (27, "chat")  # (student index, exercise): '-' in the roster
 
 def address(index: int) -> str:
     return f"127.0.10.{index + 1}"
-
-
-def expectation(program: Path) -> str:
-    return re.search(r"^expect: (\S+)$", program.read_text(), re.M).group(1)
 
 
 @dataclass(frozen=True)
