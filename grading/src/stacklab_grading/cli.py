@@ -45,10 +45,7 @@ def exercise_main(argv: list[str]) -> int:
     parser.add_argument("--wait", type=float, default=3.0, help="seconds any one reply may take (default 3)")
     args = parser.parse_args(argv)
     if args.list:
-        for exercise in EXERCISES.values():
-            print(exercise.title)
-            for check in exercise.checks:
-                print(f"  {check.name:<18} {check.description}")
+        print(report.listing(EXERCISES.values()))
         return 0
     if args.name is None:
         parser.error("name an exercise (or --list)")

@@ -14,6 +14,7 @@ Every format renders a failure from the same lines (failure_lines), so they neve
 import json
 import socket
 import xml.etree.ElementTree as ET
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from .engine import Exercise, Result
@@ -22,6 +23,15 @@ VERSION = "1"
 SHOWN = 80  # bytes of expected/got shown in full in the text; the JSON carries up to MAX_DATA
 MAX_DATA = 4096
 MARK = {"pass": "pass", "fail": "FAIL", "not run": "not run"}
+
+
+def listing(exercises: Iterable[Exercise]) -> str:
+    """`--list`: each exercise's title, then its checks, a line each."""
+    lines = []
+    for exercise in exercises:
+        lines.append(exercise.title)
+        lines += [f"  {check.name:<18} {check.description}" for check in exercise.checks]
+    return "\n".join(lines)
 
 
 def failure_lines(result: Result) -> list[str]:

@@ -28,10 +28,7 @@ def client_main(argv: list[str]) -> int:
     parser.add_argument("--wait", type=float, default=3.0, help="seconds the client may take for each step")
     args = parser.parse_args(argv)
     if args.list:
-        for exercise in CLIENTS.values():
-            print(exercise.title)
-            for check in exercise.checks:
-                print(f"  {check.name:<18} {check.description}")
+        print(report.listing(CLIENTS.values()))
         return 0
     if args.name is None or not command:
         parser.error("name an exercise and give the client's command after --, e.g. -- python3 my_client.py")
