@@ -26,6 +26,14 @@ os.environ["DJANGO_DATA_DIR"] = tempfile.mkdtemp(prefix="stacklab-django-test-")
 atexit.register(shutil.rmtree, os.environ["DJANGO_DATA_DIR"], True)
 django.setup()
 
+# Under xdist each worker builds its own test database on the shared PostgreSQL server (SQLite's is in memory).
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    from django.conf import settings
+
+    db = settings.DATABASES["default"]
+    if "postgresql" in db["ENGINE"]:
+        db.setdefault("TEST", {})["NAME"] = f"test_{db['NAME']}_{os.environ['PYTEST_XDIST_WORKER']}"
+
 from django.test.runner import DiscoverRunner  # noqa: E402 - needs the settings above
 
 
