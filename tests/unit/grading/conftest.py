@@ -25,7 +25,7 @@ def run_program(tmp_path):
 
     def start(program: Path) -> int:
         port = free_port()
-        cwd = write_docroot(tmp_path / "docroot") if program.parent.name == "ws30" else None
+        cwd = write_docroot(tmp_path / "docroot") if program.parent.name == "ws30" else tmp_path
         argv = [sys.executable, str(program), str(port), PREFIX]
         if program.parent.name == "cgi_echo":
             cwd = cgi_docroot(tmp_path / "cgi", program)

@@ -91,7 +91,10 @@ class Browser:
         peer = self.ctx.connect(self.name)
         if not peer.send(sent):
             raise Failure(f"client {self.name} could not send its request", "closed-without-reply")
-        response = read(peer, sent)
+        try:
+            response = read(peer, sent)
+        finally:  # at once, as a browser does: some servers (gunicorn's sync workers) wait for the client's close
+            peer.close(quietly=True)
         for name, value in re.findall(r"(?im)^set-cookie:[ \t]*([^=;\s]+)=([^;\r\n]*)", response.raw.decode("latin-1")):
             self.cookies[name] = value
         return response
