@@ -17,6 +17,7 @@ cgi_echo = Exercise(
     "6",
     8000,
     "a form page echo_cgi.html and a CGI program cgi-bin/echo_cgi.py echoing 'Message: <message>'",
+    by_roster_port=True,
 )
 PAGE, ACTION = "/echo_cgi.html", "/cgi-bin/echo_cgi.py"
 

@@ -16,7 +16,11 @@ from . import webapp
 from .webapp import Browser
 
 flask_books = Exercise(
-    "flask_books", "7", 5000, "a books site: / lists bookdb's titles, each linked to its detail page"
+    "flask_books",
+    "7",
+    5000,
+    "a books site: / lists bookdb's titles, each linked to its detail page",
+    by_roster_port=True,
 )
 
 BOOKS = {  # bookdb.py (course.md 3.1): id -> title, isbn, publisher, author

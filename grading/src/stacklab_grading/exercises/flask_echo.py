@@ -13,7 +13,11 @@ from ..engine import Context, Exercise
 from . import message_history, webapp
 
 flask_echo = Exercise(
-    "flask_echo", "7", 5000, "a Flask app: /echo_flask.html form, /echo_flask.py?message= echo, /messages history"
+    "flask_echo",
+    "7",
+    5000,
+    "a Flask app: /echo_flask.html form, /echo_flask.py?message= echo, /messages history",
+    by_roster_port=True,
 )
 PAGE, ACTION = "/echo_flask.html", "/echo_flask.py"
 

@@ -11,7 +11,13 @@ server may run it (wsgiref as in the course, gunicorn, Apache mod_wsgi).
 from ..engine import Context, Exercise
 from . import webapp
 
-wsgi_echo = Exercise("wsgi_echo", "6", 8080, "a WSGI app: /echo_wsgi.html form, /echo_wsgi.py?message= echo, 404 else")
+wsgi_echo = Exercise(
+    "wsgi_echo",
+    "6",
+    8080,
+    "a WSGI app: /echo_wsgi.html form, /echo_wsgi.py?message= echo, 404 else",
+    by_roster_port=True,
+)
 PAGE, ACTION = "/echo_wsgi.html", "/echo_wsgi.py"
 
 

@@ -11,7 +11,9 @@ fails as missing or not shared.
 from ..engine import Exercise
 from . import message_history
 
-wsgi_history = Exercise("wsgi_history", "7", 8080, "echo_wsgi plus /history: every message since startup, newest first")
+wsgi_history = Exercise(
+    "wsgi_history", "7", 8080, "echo_wsgi plus /history: every message since startup, newest first", by_roster_port=True
+)
 
 
 message_history.add_checks(wsgi_history, "/history", "/echo_wsgi.py")
