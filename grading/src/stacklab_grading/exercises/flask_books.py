@@ -64,7 +64,7 @@ def index(ctx: Context) -> dict[str, str]:
     found = {text: path for path, text in webapp.links(response.text(), "/")}
     for title, *_ in BOOKS.values():
         if title not in found:
-            raise Failure(f"the index has no link titled {title!r}", "books-missing", got=response.raw, title=title)
+            raise Failure(f"the index has no link titled {title!r}", "books-missing", got=response.body, title=title)
     return found
 
 
@@ -97,7 +97,7 @@ def unknown_book(ctx: Context) -> str:
     response = Browser(ctx).get(target)
     why = webapp.crashed(response)
     if why == "the Werkzeug debugger":
-        raise Failure(f"GET {target} answered the interactive debugger", "debugger-exposed", got=response.raw)
+        raise Failure(f"GET {target} answered the interactive debugger", "debugger-exposed", got=response.body)
     if response.status != 404:
         hint = "unknown-book-500" if response.status >= 500 or why else "not-404"
         raise Failure(

@@ -102,7 +102,7 @@ def add_checks(exercise: Exercise, page: str, echo_action: str, needs: tuple[str
                 raise Failure(
                     f"client B (new, no cookies; visit {visit + 1}) does not see {message!r}, posted by A",
                     "history-not-shared",
-                    got=response.raw,
+                    got=response.body,
                 )
         return "4 new visitors saw A's message"
 

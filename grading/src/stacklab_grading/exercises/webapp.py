@@ -174,19 +174,19 @@ def form_page(ctx: Context, page: str, action: str) -> str:
     form = message_form(response.text(), page)
     if form is None:
         raise Failure(
-            f"GET {page} has no form with a field named 'message'", "form-missing", got=response.raw, page=page
+            f"GET {page} has no form with a field named 'message'", "form-missing", got=response.body, page=page
         )
     if form.action != action:
         raise Failure(
             f"the form's action leads to {form.action}, not {action}",
             "form-action",
-            got=response.raw,
+            got=response.body,
             resolved=form.action,
             want=action,
         )
     if form.method != "GET":
         raise Failure(
-            f"the form's method is {form.method}, not GET", "form-method", got=response.raw, method=form.method
+            f"the form's method is {form.method}, not GET", "form-method", got=response.body, method=form.method
         )
     return f"a GET form to {action} with a field 'message'"
 
@@ -202,7 +202,7 @@ def expect_message(response: http.Response, message: str, hint: str, label: str 
         raise Failure(
             f"the reply does not say '{label} {message}'",
             hint,
-            got=response.raw,
+            got=response.body,
             message=message,
             **facts,
         )
@@ -218,12 +218,12 @@ def escapes(response: http.Response, message: str = SCRIPT) -> None:
     """`message` is on the page as text: escaped once, not live markup and not escaped twice."""
     page = response.text()
     if "<script" in page.lower():
-        raise Failure("the message's <script> went into the page as markup", "unescaped-message", got=response.raw)
+        raise Failure("the message's <script> went into the page as markup", "unescaped-message", got=response.body)
     if message not in html.unescape(page):
         twice = html.escape(html.escape(message))
         if twice in page or html.escape(twice) in page:
-            raise Failure("the message was escaped twice", "double-escaped", got=response.raw)
-        raise Failure(f"the page does not show {message!r}", "echo-no-message", got=response.raw, message=message)
+            raise Failure("the message was escaped twice", "double-escaped", got=response.body)
+        raise Failure(f"the page does not show {message!r}", "echo-no-message", got=response.body, message=message)
 
 
 def escaped_echo(ctx: Context, action: str) -> str:
@@ -245,7 +245,7 @@ def non_ascii(ctx: Context, action: str) -> str:
         raise Failure(
             f"the reply does not show {UNICODE!r}",
             "non-ascii",
-            got=response.raw,
+            got=response.body,
             want=UNICODE,
             shown=shown[1].strip() if shown else "",
         )
@@ -256,9 +256,9 @@ def no_crash(ctx: Context, target: str, hint: str, what: str) -> str:
     response = Browser(ctx).get(target)
     why = crashed(response)
     if why == "the Werkzeug debugger":
-        raise Failure(f"{what} answered the interactive debugger", "debugger-exposed", got=response.raw)
+        raise Failure(f"{what} answered the interactive debugger", "debugger-exposed", got=response.body)
     if why == "a traceback in the page":
-        raise Failure(f"{what} answered a Python traceback", "traceback-shown", got=response.raw)
+        raise Failure(f"{what} answered a Python traceback", "traceback-shown", got=response.body)
     if why:
         raise Failure(f"{what} answered {why}", hint, got=response.raw, what=why, query=target.partition("?")[2])
     return f"{what}: status {response.status}, no crash"
