@@ -8,10 +8,8 @@ from pathlib import Path
 import pytest
 from stacklab_grading.exercises.ws30 import write_docroot
 
-from tests.unit.grading.helpers import PREFIX, wait_listening
+from tests.unit.grading.helpers import CGI_SERVER, PREFIX, wait_listening
 from tests.unit.servers import free_port
-
-CGI_SERVER = Path(__file__).parent / "cgi_server.py"
 
 
 @pytest.fixture

@@ -1,8 +1,11 @@
 """The lab's own web apps pass their exercises: services/wsgi (wsgi_echo, wsgi_history) and services/flask
 (flask_echo, flask_books), each under gunicorn as deployed (`-c conf/gunicorn.conf.py`, two workers sharing the
-SQLite history) on a loopback port. The lab's CGI app runs only behind Apache: tests/health/test_webapps.py grades
-the compose stack's."""
+SQLite history) on a loopback port; the lab's CGI programs (cgi_echo), installed by stacklab-cgi-install, under
+http.server's CGI handler as the zoo's run. Behind Apache, as the lab serves them, the compose stage grades them
+(tests/health/test_webapps.py)."""
 
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -10,7 +13,7 @@ import pytest
 import requests
 from stacklab_grading.exercises import EXERCISES
 
-from tests.unit.grading.helpers import assert_passes
+from tests.unit.grading.helpers import CGI_SERVER, assert_passes
 from tests.unit.harness import boot_gunicorn
 from tests.unit.servers import free_port
 
@@ -33,6 +36,15 @@ def test_the_lab_web_app_passes_its_exercises(service, start_server, tmp_path):
     warm_up(port)
     for name in exercises:
         assert_passes(EXERCISES[name], port, "lab-student", RUNS, wait=2.0)
+
+
+def test_the_lab_cgi_programs_pass_cgi_echo(start_server, tmp_path):
+    root = tmp_path / "site"
+    install = Path(sys.executable).parent / "stacklab-cgi-install"
+    subprocess.run([install, root / "cgi-bin", "--docroot", root], check=True, capture_output=True)
+    port = free_port()
+    start_server(["python", "-W", "ignore::DeprecationWarning", str(CGI_SERVER), str(port)], port, cwd=root)
+    assert_passes(EXERCISES["cgi_echo"], port, "lab-student", RUNS, wait=4.0)
 
 
 def warm_up(port: int, answers: int = 4) -> None:
