@@ -92,7 +92,7 @@ class Browser:
         if not peer.send(sent):
             raise Failure(f"client {self.name} could not send its request", "closed-without-reply")
         try:
-            response = read(peer, sent)
+            response = read(peer, sent, method == "HEAD")
         finally:  # at once, as a browser does: some servers (gunicorn's sync workers) wait for the client's close
             peer.close(quietly=True)
         for name, value in re.findall(r"(?im)^set-cookie:[ \t]*([^=;\s]+)=([^;\r\n]*)", response.raw.decode("latin-1")):
@@ -100,9 +100,9 @@ class Browser:
         return response
 
 
-def read(peer, sent: bytes) -> http.Response:
+def read(peer, sent: bytes, head_only: bool = False) -> http.Response:
     """The response, to the server's close (HTTP/1.0); its head may end lines in LF alone (a CGI server passes
-    the program's through). A Content-Length, when sent, must be the body's length."""
+    the program's through). A Content-Length, when sent, must be the body's length (a HEAD's has no body)."""
     reply = peer.until_closed("the response")
     data = reply.data
     if not data:
@@ -122,7 +122,7 @@ def read(peer, sent: bytes) -> http.Response:
         name, _, value = line.partition(b":")
         headers[name.strip().decode("latin-1").lower()] = value.strip().decode("latin-1")
     length = headers.get("content-length")
-    if length is not None and (not length.isdigit() or int(length) != len(body)):
+    if length is not None and not head_only and (not length.isdigit() or int(length) != len(body)):
         raise Failure(
             f"Content-Length says {length}, the body has {len(body):,} bytes",
             "content-length-mismatch",
