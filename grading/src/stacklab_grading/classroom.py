@@ -41,12 +41,14 @@ def main(argv: list[str]) -> int:
     args = parser.parse_args(argv)
     if args.wait <= 0 or args.jobs < 1:
         parser.error("--wait must be positive and --jobs at least 1")
-    exercises = [EXERCISES[name] for name in (args.exercise or EXERCISES)]
     try:
         students = roster.read(args.roster, set(EXERCISES))
     except (OSError, roster.RosterError) as exc:
         print(f"stacklab-check --roster: {exc}", file=sys.stderr)
         return 2
+    exercises = (
+        [EXERCISES[name] for name in args.exercise] if args.exercise else sweep.picked(students, EXERCISES.values())
+    )
     try:
         history = History(args.db)  # before the sweep: a history that cannot be written must not cost a sweep
     except sqlite3.Error as exc:

@@ -124,6 +124,7 @@ class Exercise:
     port: int  # the course's default port
     task: str  # one line: what the student builds
     checks: list[Check] = field(default_factory=list)
+    by_roster_port: bool = False  # a roster grades it only where a student's row gives its port (the web apps)
 
     def check(self, description: str, needs: tuple[str, ...] = (), budget: float = 6.0):
         """Decorator: add the function as the next check; its name is the function's, dashes for underscores."""

@@ -179,3 +179,65 @@ HINTS |= {
     "web-count": "your client printed {printed!r} but saved {count} files: print how many were downloaded, which "
     "is fewer than N when the page has fewer (the 2012 download.py returned N regardless)",
 }
+
+# The web apps (weeks 6-8: exercises/webapp.py, message_history.py): CGI, WSGI and Flask echo, the books site.
+HINTS |= {
+    "form-missing": "GET {page} has no <form> with a text field named 'message': the course's form page has "
+    '<input type="text" name="message" size="40"> inside its form',
+    "form-action": "the form's action leads to {resolved}, not {want}: a relative action resolves against the "
+    "page's URL (the course's handout left out cgi-bin/); write the action the course does",
+    "form-method": "the form's method is {method}: the echo form is a GET form, so that the reply's URL carries "
+    "?message=... (the course's echo reads the query string)",
+    "content-type-name": "there is no Content-Type header, only {line!r}: the 2012 echo_wsgi sent "
+    "'Content_type: text/HTML' (an underscore); send 'Content-Type: text/html; charset=utf-8'",
+    "echo-no-message": "the reply does not say 'Message: {message}': take the first value of the query's "
+    "'message' field (urllib.parse.parse_qs; request.args in Flask) and put it on the page after 'Message: '",
+    "unescaped-message": "the message went into the page as HTML, so a link can run a script in the reader's "
+    "browser (reflected XSS, course.md section 4 item 15): escape it with html.escape, or let a Jinja2 template "
+    "(render_template) do it; a hand-built string does not",
+    "double-escaped": "the message was escaped twice ('&' shows as '&amp;amp;'): escape once, where the page is "
+    "built (a Jinja2 template escapes by itself: do not html.escape before render_template)",
+    "form-decoding": "'{sent}' should read '{message}': a form encodes a space as '+' and '&' as %26; decode "
+    "the query with urllib.parse.parse_qs (unquote leaves the '+'; splitting after unquote breaks at the %26)",
+    "non-ascii": "{want!r}, sent as UTF-8 percent escapes, came back as {shown!r}: decode the query as UTF-8 "
+    "(parse_qs's default) and send the page encoded as UTF-8, saying so: 'Content-Type: text/html; "
+    "charset=utf-8'",
+    "empty-message-crash": "an empty or missing message made the app fail ({what}): a blank value is dropped by "
+    "parse_qs, so the key is missing; use .get() and answer 400 or the form (the 2012 echo_wsgi's KeyError gave "
+    "a 500)",
+    "bad-query-crash": "the malformed query {query!r} made the app fail ({what}): decode leniently "
+    "(parse_qs replaces what is not UTF-8, keeps a broken %-escape as it is) and never let an exception escape",
+    "traceback-shown": "the page shows a Python traceback: it tells anyone your code, paths and settings "
+    "(cgitb.enable() in the 2012 CGI; course.md section 4 item 17); log the error and answer a plain error page",
+    "debugger-exposed": "the error page is the Werkzeug interactive debugger: with debug=True whoever reaches "
+    "the app can run Python on your server (course.md section 4 item 17); never run with debug outside your "
+    "own machine",
+    "not-404": "GET {target} answered status {status}: a path the app does not serve must get '404 Not Found' "
+    "(the 2012 echo_wsgi sent its '404' page with status 200, so browsers, caches and crawlers keep it as a page)",
+    "history-by-get": "messages are added by a GET (the 2012 solution: each /echo_wsgi.py?message=... added "
+    "one): a GET must change nothing (a prefetcher or a link on another site would add messages; course.md "
+    "section 4 items 13 and 19); put a POST form on {page}, with a CSRF token, and redirect back after it",
+    "no-history-page": "GET {page} shows no history with a POST form: the week-7 revision lists every message "
+    "since startup, newest first, on {page}, with a form (method POST, field 'message') to add one",
+    "post-refused": "the POST of the history page's own form, with its hidden fields and the cookies the page "
+    "set, got status {status}: accept it, then redirect (303) to the history page or show it",
+    "history-missing": "{message!r}, posted by client {who}, is not on the history page afterwards: keep every "
+    "message in one store for the app's life (a module-level list, or a database that every worker process "
+    "shares), not in a local variable or one process of several",
+    "history-order": "the history lists {older!r} before {newer!r}: newest first, as the course's solution "
+    "(insert at the front, or reverse when showing)",
+    "history-not-shared": "a new visitor (client B, no cookies) does not see what A posted: the history is kept "
+    "per visitor (in the session cookie) or per worker process; keep one history on the server, shared by all, as "
+    "the course's week-7 solution did (a database when there are several workers)",
+    "no-csrf": "a bare POST of {message!r}, with no token and no cookie (what another site's page can send), was "
+    "added: put a secret token in the form (a hidden field) tied to the visitor's cookie or session, and refuse "
+    "a POST without it (403); course.md section 4 item 19",
+    "books-missing": "the index has no link titled {title!r}: list every book of bookdb (BookDB().titles()), "
+    "each title a link to its detail page",
+    "book-detail": "{target} does not show the {field} {value!r}: a detail page shows the book's title, ISBN, "
+    "publisher and author (BookDB().title_info(id))",
+    "oreilly": "the publisher reads 'OReilly Media': the 2012 bookdb.py's 'O''Reilly Media' is two Python "
+    'strings glued together (course.md section 4 item 21); write "O\'Reilly Media"',
+    "unknown-book-500": "an unknown book gave status {status}: title_info raises KeyError for it; answer 404 "
+    "(flask.abort(404)), not a server error",
+}

@@ -7,7 +7,8 @@
 `student` (a name for the report) and `host` are required; `prefix` is the student's GitHub name (default: the
 student column). Any other column is named after an exercise and holds that student's port for it: empty for the
 course's port, a number for another, `-` for an exercise the student is not graded on (its cell is "not run").
-An exercise with no column uses the course's port. Columns are matched case-insensitively; blank lines and lines
+An exercise with no column uses the course's port, except the web apps (cgi_echo, wsgi_*, flask_*): those are
+graded only where a student's row gives their port. Columns are matched case-insensitively; blank lines and lines
 starting with `#` are skipped.
 """
 

@@ -77,10 +77,11 @@ class ProbedContext(Context):
 
 
 def grade(student: Student, exercise: Exercise, wait: float) -> Cell:
-    port = student.port(exercise.name, exercise.port)
+    port = student.port(exercise.name, None if exercise.by_roster_port else exercise.port)
     target = f"{student.host}:{port}" if port else student.host
     if port is None:
-        return Cell(student, exercise, NOT_RUN, target, "not graded: '-' in the roster")
+        why = "'-' in the roster" if exercise.name in student.ports else "the roster gives no port for it"
+        return Cell(student, exercise, NOT_RUN, target, f"not graded: {why}")
     start = time.monotonic()
     probe = Probe()
     results = tuple(engine.run(exercise, ProbedContext(student.host, port, student.prefix, wait, probe)))
@@ -93,6 +94,12 @@ def grade(student: Student, exercise: Exercise, wait: float) -> Cell:
     if all(r.status == "pass" for r in results):
         return Cell(student, exercise, PASS, target, f"{len(results)} checks passed", results, seconds)
     return Cell(student, exercise, NOT_RUN, target, "no check ran", results, seconds)
+
+
+def picked(students: list[Student], exercises: Iterable[Exercise]) -> list[Exercise]:
+    """The exercises a sweep grades by default: every one, but a by_roster_port one only when some student's row
+    gives its port (the web apps ran wherever each student's VM put them: the course port says little)."""
+    return [e for e in exercises if not e.by_roster_port or any(s.ports.get(e.name) for s in students)]
 
 
 def sweep(

@@ -9,6 +9,7 @@ from pathlib import Path
 from stacklab_grading import engine, report
 
 ZOO = Path(__file__).parent / "zoo"
+CGI_SERVER = Path(__file__).parent / "cgi_server.py"  # `python cgi_server.py PORT`: the CGI lab's server, in its dir
 PREFIX = "zoo-student"  # not the course's uw-student: a hard-coded prefix must show
 
 
