@@ -26,9 +26,11 @@ BOOKS = {
 USER = """<p><strong>User:</strong> {{ user.username }}</p>
 <form method="post" action="/accounts/logout/">{% csrf_token %}<button type="submit">Logout</button></form>"""
 TEMPLATES = {
-    "index.html": USER + """<h1>Books</h1><ul>{% for isbn, b in books %}
+    "index.html": USER
+    + """<h1>Books</h1><ul>{% for isbn, b in books %}
 <li><a href="/books/detail/{{ isbn }}">{{ b.0 }}</a></li>{% endfor %}</ul>""",
-    "detail.html": USER + """<h1>{{ b.0 }}</h1><ul><li>ISBN: {{ isbn }}</li><li>Publisher: {{ b.2 }}</li>
+    "detail.html": USER
+    + """<h1>{{ b.0 }}</h1><ul><li>ISBN: {{ isbn }}</li><li>Publisher: {{ b.2 }}</li>
 <li>Author: {{ b.1 }}</li></ul><p><a href="/books/">Back</a></p>""",
     "registration/login.html": """<title>Login</title>
 {% if form.errors %}<p class="error">Sorry, that's not a valid username or password</p>{% endif %}
@@ -73,6 +75,7 @@ settings.configure(
     ALLOWED_HOSTS=["127.0.0.1", "localhost"],
     SECRET_KEY="zoo-only-key-" + "z" * 40,
     ROOT_URLCONF=__name__,
+    MIGRATION_MODULES=dict.fromkeys(["auth", "contenttypes", "sessions"]),
     INSTALLED_APPS=["django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sessions"],
     DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": Path(tempfile.mkdtemp()) / "db.sqlite3"}},
     MIDDLEWARE=[
@@ -81,13 +84,15 @@ settings.configure(
         "django.middleware.csrf.CsrfViewMiddleware",
         "django.contrib.auth.middleware.AuthenticationMiddleware",
     ],
-    TEMPLATES=[{
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "OPTIONS": {
-            "loaders": [("django.template.loaders.locmem.Loader", TEMPLATES)],
-            "context_processors": ["django.contrib.auth.context_processors.auth"],
-        },
-    }],  # fmt: skip
+    TEMPLATES=[
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "OPTIONS": {
+                "loaders": [("django.template.loaders.locmem.Loader", TEMPLATES)],
+                "context_processors": ["django.contrib.auth.context_processors.auth"],
+            },
+        }
+    ],
     LOGIN_REDIRECT_URL="/books/",
     PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],  # fast: a zoo, not a real site
 )
@@ -98,7 +103,7 @@ from django.contrib.auth.models import User  # noqa: E402 - after setup
 from django.core.management import call_command  # noqa: E402
 from django.core.wsgi import get_wsgi_application  # noqa: E402
 
-call_command("migrate", verbosity=0)
+call_command("migrate", run_syncdb=True, verbosity=0)  # tables from the models: no migrations to run
 User.objects.create_user("jon", "jon@uw.edu", "jacky")
 User.objects.create_user("brian", "brian@dorseys.org", "dorsey")
 

@@ -11,7 +11,6 @@ from pathlib import Path
 
 import django
 from django.conf import settings
-from django.http import Http404
 from django.shortcuts import render
 from django.urls import include, path
 
@@ -61,10 +60,14 @@ settings.configure(
     SECRET_KEY="zoo-only-key",
     ROOT_URLCONF=__name__,
     MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
-    TEMPLATES=[{
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "OPTIONS": {"loaders": [("django.template.loaders.locmem.Loader", {"index.html": INDEX, "detail.html": DETAIL})]},
-    }],  # fmt: skip
+    TEMPLATES=[
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "OPTIONS": {
+                "loaders": [("django.template.loaders.locmem.Loader", {"index.html": INDEX, "detail.html": DETAIL})]
+            },
+        }
+    ],
 )
 django.setup()
 from django.core.management import execute_from_command_line  # noqa: E402 - after the settings

@@ -63,10 +63,14 @@ settings.configure(
     SECRET_KEY="zoo-only-key",
     ROOT_URLCONF=__name__,
     MIDDLEWARE=["django.middleware.common.CommonMiddleware"],
-    TEMPLATES=[{
-        "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "OPTIONS": {"loaders": [("django.template.loaders.locmem.Loader", {"index.html": INDEX, "detail.html": DETAIL})]},
-    }],  # fmt: skip
+    TEMPLATES=[
+        {
+            "BACKEND": "django.template.backends.django.DjangoTemplates",
+            "OPTIONS": {
+                "loaders": [("django.template.loaders.locmem.Loader", {"index.html": INDEX, "detail.html": DETAIL})]
+            },
+        }
+    ],
 )
 django.setup()
 from django.core.wsgi import get_wsgi_application  # noqa: E402 - after the settings
