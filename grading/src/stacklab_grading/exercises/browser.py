@@ -116,7 +116,12 @@ class Browser:
         peer = self.ctx.connect(self.name)
         if not peer.send(sent):
             raise Failure(f"client {self.name} could not send its request", "closed-without-reply")
-        response = http.read(peer, sent, head_only=True)  # to the close: HTTP/1.0, and a Django redirect has no length
+        try:  # to the close: HTTP/1.0, and a Django redirect has no Content-Length
+            response = http.read(peer, sent, head_only=True)
+        except Failure as failure:  # name the request, not all its bytes (the transcript has them)
+            if failure.hint not in ("closed-without-reply", "no-reply"):
+                raise
+            raise Failure(f"no response to {method} {target}", failure.hint, waited=failure.waited) from None
         self.keep_cookies(response)
         return response
 
