@@ -10,6 +10,8 @@ site, and `next` is escaped in the form. Only one wrong password is tried, so th
 after a few (django-axes) is not locked by the checker.
 """
 
+import re
+
 from ..engine import Context, Exercise, Failure
 from . import browser
 from .browser import Browser, log_in, login_target, submit_login
@@ -99,7 +101,7 @@ def logs_in(ctx: Context) -> str:
             "next-ignored",
             got=response.raw,
         )
-    ctx.shared["login"] = client.set_last
+    ctx.shared["login"] = client.set_last, response.raw  # for the HttpOnly check
     for target in ("/books/", DETAIL):
         page = client.get(target)
         if page.status != 200:
@@ -120,10 +122,18 @@ def shows_user(ctx: Context) -> str:
 
 @django_bookshop.check("the session cookie the login sets is HttpOnly", needs=("logs-in",))
 def httponly(ctx: Context) -> str:
-    session = {name: m for name, m in ctx.shared["login"].items() if "csrf" not in name.lower() and m.value}
+    cookies, raw = ctx.shared["login"]
+    session = {name: m for name, m in cookies.items() if "csrf" not in name.lower() and m.value}
     bare = sorted(name for name, morsel in session.items() if not morsel["httponly"])
     if bare:
-        raise Failure(f"the login set the cookie {bare[0]!r} without HttpOnly", "cookie-not-httponly", cookie=bare[0])
+        line = re.search(rb"(?im)^set-cookie:[ \t]*" + re.escape(bare[0].encode()) + rb"=[^\r\n]*", raw)[0]
+        raise Failure(
+            f"the login's response set the cookie {bare[0]!r} without HttpOnly",
+            "cookie-not-httponly",
+            expected=line + b"; HttpOnly",
+            got=line,
+            cookie=bare[0],
+        )
     return f"HttpOnly: {', '.join(sorted(session)) or 'no new cookie'}"
 
 
