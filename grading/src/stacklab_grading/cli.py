@@ -2,6 +2,7 @@
 checks for anything else (stacklab_core.checks.main, unchanged).
 
     stacklab-check exercise NAME [--target HOST[:PORT]] [--prefix NAME] [--format FORMAT] [--wait SECONDS]
+                                 [--user NAME --password PASSWORD]   (the Django sites' account)
     stacklab-check exercise --list
     stacklab-check client NAME -- COMMAND...             run your client against a recording server
     stacklab-check ws30-docroot DIR                     write the document root the ws30 exercise expects
@@ -41,6 +42,12 @@ def exercise_main(argv: list[str]) -> int:
         default=engine.DEFAULT_PREFIX,
         help="the name that replaces uw-student in every expected reply: your GitHub name (default uw-student)",
     )
+    parser.add_argument(
+        "--user", default=engine.DEFAULT_USER, help="an account of the site, for the Django exercises (default jon)"
+    )
+    parser.add_argument(
+        "--password", default=engine.DEFAULT_PASSWORD, help="that account's password (default jacky, the course's)"
+    )
     parser.add_argument("--format", choices=sorted(report.FORMATS), default="terminal", help="default terminal")
     parser.add_argument("--wait", type=float, default=3.0, help="seconds any one reply may take (default 3)")
     args = parser.parse_args(argv)
@@ -56,7 +63,9 @@ def exercise_main(argv: list[str]) -> int:
         host, port = split_target(args.target, exercise.port)
     except ValueError as exc:
         parser.error(str(exc))
-    results = engine.run(exercise, engine.Context(host, port, args.prefix, args.wait))
+    results = engine.run(
+        exercise, engine.Context(host, port, args.prefix, args.wait, user=args.user, password=args.password)
+    )
     sys.stdout.write(report.FORMATS[args.format](exercise, results, f"{host}:{port}"))
     return 0 if all(result.status == "pass" for result in results) else 1
 

@@ -22,6 +22,7 @@ from .hints import HINTS
 from .wire import Peer, Transcript, Unreachable
 
 DEFAULT_PREFIX = "uw-student"  # what the course's samples hard-code; --prefix puts the student's GitHub name
+DEFAULT_USER, DEFAULT_PASSWORD = "jon", "jacky"  # the course's bookshop account (course.md 3.4); --user, --password
 
 
 class Failure(Exception):
@@ -73,6 +74,9 @@ class Context:
     wait: float = 3.0  # seconds one receive waits
     transcript: Transcript = field(default_factory=Transcript)
     peers: list[Peer] = field(default_factory=list)
+    user: str = DEFAULT_USER  # an account of the site, for the exercises behind a login
+    password: str = DEFAULT_PASSWORD
+    shared: dict = field(default_factory=dict)  # what one run's checks share (a logged-in session), kept by fresh()
 
     def connect(self, name: str = "A", window: int = 0) -> Peer:
         try:
@@ -87,7 +91,9 @@ class Context:
             peer.close(quietly=True)
 
     def fresh(self) -> "Context":
-        return Context(self.host, self.port, self.prefix, self.wait)
+        return Context(
+            self.host, self.port, self.prefix, self.wait, user=self.user, password=self.password, shared=self.shared
+        )
 
 
 CheckFunction = Callable[[Context], str]

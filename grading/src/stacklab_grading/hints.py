@@ -241,3 +241,60 @@ HINTS |= {
     "unknown-book-500": "an unknown book gave status {status}: title_info raises KeyError for it; answer 404 "
     "(flask.abort(404)), not a server error",
 }
+
+# The Django sites (weeks 9-10, exercises/django_booksite.py and django_bookshop.py).
+HINTS |= {
+    "books-links": "/books/ must list every book as a link from its title to /books/detail/<isbn>: {title!r} "
+    "does not link to /books/detail/{isbn} (the course's 3 books, course.md 3.2; more may follow)",
+    "books-append-slash": "GET /books must be a 301 to /books/: keep Django's CommonMiddleware and APPEND_SLASH "
+    "(on by default), and map the index at 'books/' with the slash",
+    "root-not-404": "GET / answered {status}, not 404: the course maps nothing at the root (its test_empty expects "
+    "404)",
+    "debug-on": "the site runs with DEBUG = True: its error pages show the settings, URLs and code to anyone; set "
+    "DEBUG = False (and ALLOWED_HOSTS) outside development",
+    "books-detail": "the detail page must show the title, then 'ISBN: ...', 'Publisher: ...' and 'Author: ...': "
+    "{missing!r} is missing",
+    "no-back-link": "the detail page needs a link 'Back' to /books/",
+    "detail-link-broken": "the index links {target}, which does not show that book: build each link from the book's "
+    "ISBN ({{% url 'detail' book.isbn %}}), and look the book up by that ISBN",
+    "unknown-isbn": "an unknown ISBN answered {status}, not 404: Books.objects.get raises DoesNotExist, a 500 (the "
+    "2012 booksite's bug); use get_object_or_404",
+    "unescaped-isbn": "the ISBN from the URL went into the page as HTML (reflected XSS): render it through a "
+    "template (which escapes) or html.escape it",
+    "login-fails": "logging in as {user!r} did not redirect: is the account on the site (the checker's --user and "
+    "--password; the course's jon/jacky by default)?",
+    "login-throttled": "the site refused the login with 429 (a login rate limit or lockout): wait a minute, or grade "
+    "a site whose limit lets a few logins through",
+    "login-not-required": "an anonymous GET {target} must be a 302 to /accounts/login/?next={target}: decorate the "
+    "view with @login_required (LOGIN_URL is /accounts/login/)",
+    "detail-not-protected": "the detail pages must require the login too: @login_required on the detail view as "
+    "well as on the index",
+    "no-login-form": "the login page must hold a POST form with the inputs 'username' and 'password' (Django's "
+    "LoginView with templates/registration/login.html)",
+    "no-csrf-token": "the login form has no CSRF token: put {{% csrf_token %}} inside the <form> (course.md 1.17, "
+    "step 5)",
+    "unescaped-next": "`next` from the URL went into the login page as HTML (reflected XSS): let the template "
+    "escape it ({{{{ next }}}}, never |safe)",
+    "csrf-not-checked": "a login POST without the CSRF token was accepted: keep CsrfViewMiddleware and never "
+    "@csrf_exempt the login view, so that another site cannot post your form",
+    "wrong-password-accepted": "a wrong password logged in: check it with django.contrib.auth's authenticate() "
+    "(LoginView does), never the user name alone",
+    "no-login-error": "a wrong password must give the form again (200) with an error, as the course's login.html "
+    "did: 'Sorry, that's not a valid username or password' ({{% if form.errors %}})",
+    "next-ignored": "after the login the site must go to `next` (/books/): post `next` back with the form (a "
+    'hidden input, or action="" keeping ?next=); without it Django goes to LOGIN_REDIRECT_URL, '
+    "/accounts/profile/ by default, which does not exist",
+    "session-lost": "the login redirected, but {target} still did not answer 200: the session cookie was not set or "
+    "not accepted back (SessionMiddleware and AuthenticationMiddleware, django.contrib.sessions installed)",
+    "no-user-shown": "the pages must say 'User: {user}': {{{{ user.username }}}} in the template",
+    "cookie-not-httponly": "the session cookie {cookie!r} is not HttpOnly: a script in the page could steal the "
+    "session; keep SESSION_COOKIE_HTTPONLY = True (Django's default)",
+    "open-redirect": "the login followed `next` to another site: a link to your login page could send your users "
+    "anywhere (an open redirect); accept only local paths (url_has_allowed_host_and_scheme; LoginView does)",
+    "logout-get": "a GET of /accounts/logout/ logged out: any page or image could log your users out (CSRF); "
+    "Django 5 refuses GET logout (405), so make the Logout link a small POST form with {{% csrf_token %}}",
+    "no-logout-form": "the pages need a Logout form, method POST, to /accounts/logout/ with the CSRF token (Django "
+    "5's LogoutView takes POST only)",
+    "logout-keeps-session": "after logout the old session cookie still worked: the session must end on the server "
+    "(auth.logout flushes it; a signed-cookie session cannot be ended so)",
+}
