@@ -1,0 +1,214 @@
+"""`./run try SERVICE PROGRAM [ARGS...]`: the student's own server in place of the lab's, on the same port and with
+the same limits; `./run try SERVICE --stop` puts the lab's server back (docs/exercises.md, "Try your server in the
+lab").
+
+The compose service keeps every setting of docker/services.yml (user, read-only root, limits, no capabilities,
+networks, 127.0.0.1 publishing): an override file, build/try/SERVICE.yml, swaps only its command for
+`python3 /try/PROGRAM PORT ARGS...` and bind-mounts the program read-only (ws30: its document root too, the
+grader's fixture, as the working directory). Once something listens, the matching exercise is graded through the
+published port and the result written to build/try/NAME.json, which the lab index (mounted read-only) shows.
+Exit status: 0 in place and every check passes, 1 in place with a failing check, 2 not in place (the lab's is back).
+"""
+
+import argparse
+import datetime
+import json
+import os
+import stat
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from stacklab_core import checks, ports
+from stacklab_core.catalog import SERVICES
+from stacklab_grading import engine, report
+from stacklab_grading.exercises import EXERCISES
+from stacklab_grading.exercises.ws30 import write_docroot
+
+STATE = Path("build/try")  # also the lab container's LAB_TRY_DIR (docker/services.yml)
+EXERCISE_OF = {"echo_select": "select_echo"}  # catalog name -> exercise name, where they differ
+TRYABLE = ("echo", "recho", "echo_select", "chat", "hello_www", "echo_www", "ws30")
+LISTEN_WAIT = 10.0  # seconds a program may take to listen
+BACK_WAIT = 30.0  # seconds the lab's server may take to answer again
+
+
+class TryError(Exception):
+    """A try that could not be put in place: the message says why and what to do."""
+
+
+def compose(*args: str, override: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+    files = ["-f", "docker-compose.yml", *(["-f", str(override)] if override else [])]
+    return subprocess.run(["docker", "compose", *files, *args], check=check, capture_output=True, text=True)
+
+
+def service_of(name: str):
+    service = SERVICES.get(name.replace("-", "_"))
+    if service is None or service.name not in TRYABLE:
+        raise TryError(f"{name}: not a service you can try; one of: {', '.join(TRYABLE)}")
+    return service
+
+
+def check_program(program: Path) -> None:
+    if not program.is_file():
+        raise TryError(f"{program}: no such file")
+    if program.suffix != ".py":
+        raise TryError(f"{program}: not a Python file (.py): the lab runs it with its image's python3")
+    if not program.stat().st_mode & stat.S_IROTH:
+        raise TryError(f"{program}: the container's user cannot read it: chmod o+r {program}")
+
+
+def override(service, program: Path, port: int, args: list[str]) -> Path:
+    """build/try/SERVICE.yml: the command and the read-only mounts, nothing else of the service's settings."""
+    target = f"/try/{program.name}"
+    mounts = [{"type": "bind", "source": str(program.resolve()), "target": target, "read_only": True}]
+    entry = {"command": ["python3", target, str(port), *args], "volumes": mounts}
+    if service.name == "ws30":  # the exercise serves the directory it runs in: the grader's fixture
+        docroot = STATE / "ws30-docroot"
+        write_docroot(docroot)
+        mounts.append({"type": "bind", "source": str(docroot.resolve()), "target": "/srv/docroot", "read_only": True})
+        entry["working_dir"] = "/srv/docroot"
+    path = STATE / f"{service.container}.yml"
+    path.write_text(json.dumps({"services": {service.container: entry}}, indent=2) + "\n")  # JSON is YAML
+    return path
+
+
+def listeners(container: str) -> list[tuple[str, int]]:
+    """The (address, port) pairs listening in the container's network namespace, from /proc/net/tcp{,6}."""
+    out = compose("exec", "-T", container, "cat", "/proc/net/tcp", "/proc/net/tcp6", check=False).stdout
+    found = []
+    for row in out.splitlines():
+        words = row.split()
+        if len(words) > 3 and words[3] == "0A":  # LISTEN
+            address, port = words[1].rsplit(":", 1)
+            found.append((address, int(port, 16)))
+    return found
+
+
+def docker(*args: str) -> str:
+    return subprocess.run(
+        ["docker", *args], check=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True
+    ).stdout
+
+
+def state(cid: str) -> tuple[str, int, int]:
+    """The container's status, exit code and restart count."""
+    out = docker("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}", cid).split()
+    return out[0], int(out[1]), int(out[2])
+
+
+def wait_listening(service, port: int) -> None:
+    """Until the program listens on the port on every address, or a TryError that says what it does instead."""
+    deadline = time.monotonic() + LISTEN_WAIT
+    cid = compose("ps", "--all", "-q", service.container).stdout.strip()
+    while True:
+        status, code, restarts = state(cid)
+        if status != "running" or restarts:  # restarted, it is running again: its exit code is gone
+            how = f"exited at once (status {code})" if status != "running" else "exited at once"
+            shown = "\n".join("  | " + line for line in docker("logs", "--tail", "15", cid).rstrip().splitlines())
+            raise TryError(f"your program {how}; its last output:\n{shown}")
+        found = listeners(service.container)
+        if any(p == port and set(a) <= {"0", ":"} for a, p in found):
+            return
+        if any(p == port for _, p in found):
+            raise TryError(
+                f"your program listens on port {port} on the container's loopback address only (127.0.0.1 or "
+                "localhost): nothing outside the container can reach it. Bind every address in the container: "
+                f"socket.create_server(('', {port})) or ('0.0.0.0', {port})"
+            )
+        if time.monotonic() > deadline:
+            others = sorted({p for _, p in found})
+            why = f"it listens on port {others[0]} instead" if others else "nothing listens"
+            raise TryError(
+                f"after {LISTEN_WAIT:g} s, {why}: listen on port {port}, which the lab passes as sys.argv[1], on "
+                "every address ('' or '0.0.0.0', not 127.0.0.1)"
+            )
+        time.sleep(0.1)
+
+
+def grade(service, plan: dict, program: Path) -> bool:
+    """Grade the exercise through the published port; print it; write build/try/NAME.json for the lab index."""
+    exercise = EXERCISES[EXERCISE_OF.get(service.name, service.name)]
+    host, port = os.environ.get("PUBLISH_ADDR") or "127.0.0.1", ports.port(plan, service.port_key)
+    prefix = plan.get("ECHO_PREFIX") or engine.DEFAULT_PREFIX
+    results = engine.run(exercise, engine.Context(host, port, prefix, 3.0))
+    text = report.terminal(exercise, results, f"{host}:{port} ({program.name}, in the lab's {service.container})")
+    sys.stdout.write(text)
+    passed = all(r.status == "pass" for r in results)
+    record = {
+        "service": service.name,
+        "program": program.name,
+        "since": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "exercise": exercise.name,
+        "command": f"stacklab-check exercise {exercise.name} --target {host}:{port} --prefix {prefix}",
+        "passed": passed,
+        "summary": report.summary(results),
+        "report": text,
+    }
+    temporary = STATE / f".{service.name}.json"
+    temporary.write_text(json.dumps(record, indent=2) + "\n")
+    temporary.replace(STATE / f"{service.name}.json")  # the lab never reads half a file
+    return passed
+
+
+def put_back(service, plan: dict) -> None:
+    """The lab's own server again, with its compose definition alone; back when its health check passes."""
+    (STATE / f"{service.name}.json").unlink(missing_ok=True)
+    compose("up", "--detach", "--no-deps", service.container)
+    host = os.environ.get("PUBLISH_ADDR") or "127.0.0.1"
+    deadline = time.monotonic() + BACK_WAIT
+    while not (result := checks.run(host, plan, names=[service.name], timeout=2.0)[0]).ok:
+        if time.monotonic() > deadline:
+            raise TryError(f"the lab's {service.name} does not answer after {BACK_WAIT:g} s: {result.detail}")
+        time.sleep(0.2)
+    print(f"try: the lab's {service.name} is back on port {ports.port(plan, service.port_key)}: {result.detail}")
+
+
+def try_program(service, plan: dict, program: Path, args: list[str]) -> int:
+    check_program(program)
+    port = ports.port(plan, service.port_key)
+    path = override(service, program, port, args)
+    compose("up", "--detach", "--no-deps", "--force-recreate", service.container, override=path)
+    try:
+        wait_listening(service, port)
+    except TryError as exc:
+        print(f"try: {exc}", file=sys.stderr)
+        put_back(service, plan)
+        return 2
+    print(f"try: {program.name} runs in place of the lab's {service.name} on port {port}; grading it")
+    passed = grade(service, plan, program)
+    print(f"try: the lab index shows it (http://127.0.0.1:{plan.get('LAB_PORT')}/); `./run try {service.name} --stop`")
+    return 0 if passed else 1
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="./run try",
+        description="Run your own server in place of the lab's, on its port and with its limits; "
+        "the lab index shows it and its grade. Your program is run as `python3 PROGRAM PORT ARGS...`.",
+    )
+    parser.add_argument("service", help=f"one of {', '.join(TRYABLE)}")
+    parser.add_argument("program", nargs="?", help="your server, a Python file")
+    parser.add_argument("--stop", action="store_true", help="put the lab's server back")
+    parser.add_argument("args", nargs=argparse.REMAINDER, help="more arguments for your program, after the port")
+    args = parser.parse_args(argv)
+    plan = ports.load()
+    STATE.mkdir(parents=True, exist_ok=True)
+    try:
+        service = service_of(args.service)
+        if args.stop or (args.program is None and args.args == ["--stop"]):  # REMAINDER takes a late --stop
+            put_back(service, plan)
+            return 0
+        if args.program is None:
+            parser.error("give your program (a .py file), or --stop")
+        return try_program(service, plan, Path(args.program), args.args)
+    except TryError as exc:
+        print(f"try: {exc}", file=sys.stderr)
+        return 2
+    except subprocess.CalledProcessError as exc:
+        print(f"try: {' '.join(exc.cmd)} failed:\n{exc.stderr.strip()}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
