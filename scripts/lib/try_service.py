@@ -62,7 +62,8 @@ def override(service, program: Path, port: int, args: list[str]) -> Path:
     """build/try/SERVICE.yml: the command and the read-only mounts, nothing else of the service's settings."""
     target = f"/try/{program.name}"
     mounts = [{"type": "bind", "source": str(program.resolve()), "target": target, "read_only": True}]
-    entry = {"command": ["python3", target, str(port), *args], "volumes": mounts}
+    # init: python as PID 1 ignores SIGTERM, and every stop would wait compose's 10 s for the SIGKILL.
+    entry = {"command": ["python3", target, str(port), *args], "volumes": mounts, "init": True}
     if service.name == "ws30":  # the exercise serves the directory it runs in: the grader's fixture
         docroot = STATE / "ws30-docroot"
         write_docroot(docroot)
@@ -73,9 +74,10 @@ def override(service, program: Path, port: int, args: list[str]) -> Path:
     return path
 
 
-def listeners(container: str) -> list[tuple[str, int]]:
+def listeners(cid: str) -> list[tuple[str, int]]:
     """The (address, port) pairs listening in the container's network namespace, from /proc/net/tcp{,6}."""
-    out = compose("exec", "-T", container, "cat", "/proc/net/tcp", "/proc/net/tcp6", check=False).stdout
+    cat = ["docker", "exec", cid, "cat", "/proc/net/tcp", "/proc/net/tcp6"]
+    out = subprocess.run(cat, check=False, capture_output=True, text=True).stdout
     found = []
     for row in out.splitlines():
         words = row.split()
@@ -107,7 +109,7 @@ def wait_listening(service, port: int) -> None:
             how = f"exited at once (status {code})" if status != "running" else "exited at once"
             shown = "\n".join("  | " + line for line in docker("logs", "--tail", "15", cid).rstrip().splitlines())
             raise TryError(f"your program {how}; its last output:\n{shown}")
-        found = listeners(service.container)
+        found = listeners(cid)
         if any(p == port and set(a) <= {"0", ":"} for a, p in found):
             return
         if any(p == port for _, p in found):
