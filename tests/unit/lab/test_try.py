@@ -2,6 +2,7 @@
 only the command and the read-only mounts, and the lab index shows a record (program, grade, its report).
 The whole round against the running stack: tests/health/test_try.py."""
 
+import importlib.util
 import json
 import subprocess
 import sys
@@ -49,3 +50,28 @@ def test_the_index_names_the_program_and_links_its_grade(tmp_path):
     assert body == "FAIL    replies  <b>no prefix</b>\n"
     assert call(index, "/try/recho")[0] == "404 Not Found"
     assert call(index, "/try/../etc")[0] == "404 Not Found"
+
+
+def test_the_override_swaps_only_the_command_and_mounts_the_program_read_only(tmp_path, monkeypatch):
+    spec = importlib.util.spec_from_file_location("try_service", ROOT / "scripts/lib/try_service.py")
+    try_service = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(try_service)
+    monkeypatch.setattr(try_service, "STATE", tmp_path)
+    program = tmp_path / "my_ws30.py"
+    program.write_text("")
+    path = try_service.override(try_service.service_of("ws30"), program, 8080, ["--verbose"])
+    assert path == tmp_path / "ws30.yml"
+    [(name, entry)] = json.loads(path.read_text())["services"].items()
+    assert name == "ws30"
+    assert entry == {
+        "command": ["python3", "/try/my_ws30.py", "8080", "--verbose"],
+        "volumes": [
+            {"type": "bind", "source": str(program), "target": "/try/my_ws30.py", "read_only": True},
+            {"type": "bind", "source": str(tmp_path / "ws30-docroot"), "target": "/srv/docroot", "read_only": True},
+        ],
+        "init": True,
+        "working_dir": "/srv/docroot",
+    }
+    assert (tmp_path / "ws30-docroot/print_time.py").is_file()  # the grader's document root, written
+    echo = json.loads(try_service.override(try_service.service_of("echo-select"), program, 50003, []).read_text())
+    assert set(echo["services"]["echo-select"]) == {"command", "volumes", "init"}
