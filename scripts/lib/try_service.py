@@ -37,9 +37,9 @@ class TryError(Exception):
     """A try that could not be put in place: the message says why and what to do."""
 
 
-def compose(*args: str, override: Path | None = None, check: bool = True) -> subprocess.CompletedProcess:
+def compose(*args: str, override: Path | None = None) -> subprocess.CompletedProcess:
     files = ["-f", "docker-compose.yml", *(["-f", str(override)] if override else [])]
-    return subprocess.run(["docker", "compose", *files, *args], check=check, capture_output=True, text=True)
+    return subprocess.run(["docker", "compose", *files, *args], check=True, capture_output=True, text=True)
 
 
 def service_of(name: str):
@@ -110,13 +110,19 @@ def wait_listening(service, port: int) -> None:
             shown = "\n".join("  | " + line for line in docker("logs", "--tail", "15", cid).rstrip().splitlines())
             raise TryError(f"your program {how}; its last output:\n{shown}")
         found = listeners(cid)
-        if any(p == port and set(a) <= {"0", ":"} for a, p in found):
+        bound = [address for address, p in found if p == port]
+        if any(set(address) == {"0"} for address in bound):  # 0.0.0.0 or ::
             return
-        if any(p == port for _, p in found):
+        if bound:  # /proc/net/tcp writes 127.0.0.1 as 0100007F, tcp6's ::1 ends 01000000
+            where = (
+                "loopback address only (127.0.0.1 or localhost)"
+                if bound[0].endswith(("7F", "01000000"))
+                else ("one address only")
+            )
             raise TryError(
-                f"your program listens on port {port} on the container's loopback address only (127.0.0.1 or "
-                "localhost): nothing outside the container can reach it. Bind every address in the container: "
-                f"socket.create_server(('', {port})) or ('0.0.0.0', {port})"
+                f"your program listens on port {port} on the container's {where}: nothing outside the container "
+                f"can reach it. Bind every address in the container: socket.create_server(('', {port})) or "
+                f"('0.0.0.0', {port})"
             )
         if time.monotonic() > deadline:
             others = sorted({p for _, p in found})
