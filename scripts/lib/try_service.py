@@ -93,6 +93,22 @@ def docker(*args: str) -> str:
     ).stdout
 
 
+def last_output(cid: str) -> str:
+    return "\n".join("  | " + line for line in docker("logs", "--tail", "15", cid).rstrip().splitlines())
+
+
+def limits_note(cid: str) -> str:
+    """What to say when the program died while being graded (compose restarted it): the lab's limits."""
+    if not (restarts := state(cid)[2]):
+        return ""
+    limits = docker("inspect", "--format", "{{.HostConfig.Memory}} {{.HostConfig.PidsLimit}}", cid).split()
+    return (
+        f"try: your program stopped {restarts} time(s) while it was graded (compose restarted it). The lab's "
+        f"limits: {int(limits[0]) >> 20} MiB of memory, {limits[1]} processes and threads (a thread per client "
+        f"meets it); its last output:\n{last_output(cid)}\n"
+    )
+
+
 def state(cid: str) -> tuple[str, int, int]:
     """The container's status, exit code and restart count."""
     out = docker("inspect", "--format", "{{.State.Status}} {{.State.ExitCode}} {{.RestartCount}}", cid).split()
@@ -107,8 +123,10 @@ def wait_listening(service, port: int) -> None:
         status, code, restarts = state(cid)
         if status != "running" or restarts:  # restarted, it is running again: its exit code is gone
             how = f"exited at once (status {code})" if status != "running" else "exited at once"
-            shown = "\n".join("  | " + line for line in docker("logs", "--tail", "15", cid).rstrip().splitlines())
-            raise TryError(f"your program {how}; its last output:\n{shown}")
+            raise TryError(
+                f"your program {how} (one that reads stdin stops at once: it has none in the container); its last "
+                f"output:\n{last_output(cid)}"
+            )
         found = listeners(cid)
         bound = [address for address, p in found if p == port]
         if any(set(address) == {"0"} for address in bound):  # 0.0.0.0 or ::
@@ -134,10 +152,19 @@ def wait_listening(service, port: int) -> None:
         time.sleep(0.1)
 
 
+def container_address(service) -> str:
+    """The container's address on its stack's network (not internal: the host has a leg on it)."""
+    cid = compose("ps", "-q", service.container).stdout.strip()
+    networks = json.loads(docker("inspect", "--format", "{{json .NetworkSettings.Networks}}", cid))
+    return next(n["IPAddress"] for name, n in networks.items() if name.endswith(f"_{service.stack}"))
+
+
 def grade(service, plan: dict, program: Path) -> bool:
     """Grade the exercise through the published port; print it; write build/try/NAME.json for the lab index."""
     exercise = EXERCISES[EXERCISE_OF.get(service.name, service.name)]
     host, port = os.environ.get("PUBLISH_ADDR") or "127.0.0.1", ports.port(plan, service.port_key)
+    if service.name == "chat":  # its lines name the sender as the server sees it: Docker's proxy, at the port
+        host = container_address(service)
     prefix = plan.get("ECHO_PREFIX") or engine.DEFAULT_PREFIX
     results = engine.run(exercise, engine.Context(host, port, prefix, 3.0))
     text = report.terminal(exercise, results, f"{host}:{port} ({program.name}, in the lab's {service.container})")
@@ -185,6 +212,7 @@ def try_program(service, plan: dict, program: Path, args: list[str]) -> int:
         return 2
     print(f"try: {program.name} runs in place of the lab's {service.name} on port {port}; grading it")
     passed = grade(service, plan, program)
+    sys.stdout.write(limits_note(compose("ps", "-q", service.container).stdout.strip()))
     print(f"try: the lab index shows it (http://127.0.0.1:{plan.get('LAB_PORT')}/); `./run try {service.name} --stop`")
     return 0 if passed else 1
 
