@@ -3,10 +3,11 @@ the same limits; `./run try SERVICE --stop` puts the lab's server back (docs/exe
 lab").
 
 The compose service keeps every setting of docker/services.yml (user, read-only root, limits, no capabilities,
-networks, 127.0.0.1 publishing): an override file, build/try/SERVICE.yml, swaps only its command for
+networks, 127.0.0.1 publishing): an override file, build/try/SERVICE.yml, swaps only its command, under an init, for
 `python3 /try/PROGRAM PORT ARGS...` and bind-mounts the program read-only (ws30: its document root too, the
 grader's fixture, as the working directory). Once something listens, the matching exercise is graded through the
-published port and the result written to build/try/NAME.json, which the lab index (mounted read-only) shows.
+published port (chat at the container's address) and the result written to build/try/NAME.json, which the lab
+index (mounted read-only) shows.
 Exit status: 0 in place and every check passes, 1 in place with a failing check, 2 not in place (the lab's is back).
 """
 
@@ -160,7 +161,7 @@ def container_address(service) -> str:
 
 
 def grade(service, plan: dict, program: Path) -> bool:
-    """Grade the exercise through the published port; print it; write build/try/NAME.json for the lab index."""
+    """Grade the exercise through the published port (chat: see below); print it; write build/try/NAME.json."""
     exercise = EXERCISES[EXERCISE_OF.get(service.name, service.name)]
     host, port = os.environ.get("PUBLISH_ADDR") or "127.0.0.1", ports.port(plan, service.port_key)
     if service.name == "chat":  # its lines name the sender as the server sees it: Docker's proxy, at the port
