@@ -178,6 +178,35 @@ HINTS |= {
     "(open(name, 'wb').write(response.read())), not str() of them",
     "web-count": "your client printed {printed!r} but saved {count} files: print how many were downloaded, which "
     "is fewer than N when the page has fewer (the 2012 download.py returned N regardless)",
+    # The JSON web-API clients (clients/api.py).
+    "api-no-exit": "your client kept running: it makes its requests, prints, and exits (status 0)",
+    "api-extra-requests": "your client made {count} requests where the task needs one per document: GET each URL "
+    "once and reuse what came back (one json.loads of the list, one GET per blob)",
+    "api-http-error": "after {what} your client crashed or carried on as if nothing happened: catch "
+    "urllib.error.HTTPError (or check response.status), print a message saying what failed and sys.exit(1)",
+    "api-malformed": "after {what} your client crashed or carried on: json.loads raises ValueError "
+    "(json.JSONDecodeError) on a malformed document; catch it, say the server's answer was not JSON, sys.exit(1)",
+    "json-no-fetch": "your client did not GET the URL it was given: the checker runs it as COMMAND URL; fetch "
+    "sys.argv[1] as it is",
+    "json-not-pretty": "the JSON document was not printed pretty: print json.dumps(document, indent=2), not the dict "
+    "(its repr has single quotes and True, which is not JSON) nor the raw one-line reply",
+    "json-no-datetime": "the value of the document's datetime key, {value!r}, was not printed on a line of its own: "
+    "print(document['datetime'])",
+    "gh-no-list": "your client never asked for the blob list: GET BASE{path}, BASE being sys.argv[1] "
+    "(the API's base URL, the number of files sys.argv[2])",
+    "gh-other-request": "your client asked for {request}, which the API does not have: each blob is "
+    "BASE/blob/show/jon-jacky/uw_python/SHA, the SHA from the list",
+    "gh-filter-prefix": "your client downloaded {name}: keep the names that START with 'winter_2012' "
+    "(name.startswith('winter_2012')), not those that contain it",
+    "gh-filter-suffix": "your client downloaded {name}, which is not a Python file: keep the names that END in '.py' "
+    "(name.endswith('.py')), not those that contain it",
+    "gh-file-name": "a file was saved as {name!r}: save each blob in the current directory under the last part of "
+    "its name (posixpath.basename(name))",
+    "gh-content": "{name} differs from the blob the server sent: write the response's bytes unchanged, in binary mode",
+    "gh-no-limit": "{count} files were saved for N = {n}: stop after N downloads",
+    "gh-missing": "only {count} of the {n} files asked for were saved in the current directory",
+    "gh-count": "your client printed {printed!r} but saved {count} files: print how many were downloaded, which is "
+    "fewer than N when the repository has fewer (the 2012 github_download_many returned N regardless)",
 }
 
 # The web apps (weeks 6-8: exercises/webapp.py, message_history.py): CGI, WSGI and Flask echo, the books site.

@@ -117,8 +117,10 @@ def from_compose(config: dict, inside: dict[str, str], published: dict[str, str]
         mounts = [{"type": "tmpfs", "target": path} for path in service.get("tmpfs", [])]
         if service.get("shm_size"):  # swarm has no shm_size: a tmpfs of that size on /dev/shm
             mounts.append({"type": "tmpfs", "target": "/dev/shm", "tmpfs": {"size": int(service["shm_size"])}})  # noqa: S108
-        mounts += [
-            {"type": v["type"], "source": v["source"], "target": v["target"]} for v in service.get("volumes", [])
+        mounts += [  # not the host's folders (`./run try`'s records, a compose-only lab feature)
+            {"type": v["type"], "source": v["source"], "target": v["target"]}
+            for v in service.get("volumes", [])
+            if v["type"] != "bind"
         ]
         if mounts:
             out["volumes"] = mounts

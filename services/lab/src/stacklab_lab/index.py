@@ -4,7 +4,8 @@ Routes: `/` the HTML page (refreshes itself), `/status.json` the same as JSON, `
 Env: LAB_PUBLIC_HOST (the address shown, default 127.0.0.1), LAB_TLS_DOMAIN (TLS on: services with an HTTPS name
 link to https://<name>.<domain>/), LAB_TARGET_HOSTS (where the checks connect, see `checks.parse_targets`; default all
 127.0.0.1; `compose`: each service by its compose name), LAB_CHECK_TIMEOUT (default 3 s), the port plan
-(`ports.load`).
+(`ports.load`), LAB_TRY_DIR (where `./run try` writes NAME.json for a student's program in place of a service: its
+row says so and links its grade, `/try/NAME`).
 Check results are reused for LAB_CACHE_SECONDS (default 5) so that many open pages do not multiply the probes.
 
 Served by gunicorn (`conf/gunicorn.conf.py`), or on its own: `python -m stacklab_lab.index [--host H] [--port P]`.
@@ -16,12 +17,14 @@ import hashlib
 import html
 import json
 import os
+import re
 import signal
 import sys
 import threading
 import time
 from collections.abc import Mapping
 from dataclasses import asdict
+from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
@@ -36,6 +39,7 @@ th, td { text-align: left; padding: 0.35rem 0.8rem; border-bottom: 1px solid #dd
 .up { color: #146c2e; font-weight: bold; }
 .down { color: #b3261e; font-weight: bold; }
 .detail { color: #555; font-size: 0.9em; }
+.try { color: #7a4a00; }
 """
 # The page allows nothing but its own inline style (no scripts at all).
 STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
@@ -53,10 +57,12 @@ class Index:
         tls_domain: str = "",
         timeout: float = 3.0,
         cache_seconds: float = 5.0,
+        try_dir: str = "",
     ):
         self.plan, self.targets, self.public_host = plan, targets, public_host
         self.tls_domain = tls_domain  # TLS on: services with an HTTPS name link to it (catalog.Service.https)
         self.timeout, self.cache_seconds = timeout, cache_seconds
+        self.try_dir = Path(try_dir) if try_dir else None  # `./run try`'s records, read on every request
         self._lock = threading.Lock()
         self._results: list[checks.Result] = []
         self._checked_at = float("-inf")
@@ -64,6 +70,8 @@ class Index:
     def __call__(self, environ, start_response):
         path, method = environ.get("PATH_INFO", "/"), environ.get("REQUEST_METHOD", "GET")
         routes = {"/": self._page, "/status.json": self._json, "/healthz": self._healthz}
+        if tried := re.fullmatch(r"/try/(\w+)", path):
+            routes[path] = lambda: self._try_report(tried.group(1))
         if path not in routes:
             return _respond(start_response, "404 Not Found", "text/plain", f"{path} not found\n")
         if method not in ("GET", "HEAD"):
@@ -87,6 +95,7 @@ class Index:
                     "summary": service.summary,
                     "address": address,
                     "url": url,
+                    "try": self._tried(result.name),
                     **{key: value for key, value in asdict(result).items() if key != "name"},
                 }
             )
@@ -98,6 +107,18 @@ class Index:
                 self._results = checks.run(self.targets, self.plan, timeout=self.timeout)
                 self._checked_at = time.monotonic()
             return self._results
+
+    def _tried(self, name: str) -> dict | None:
+        """`./run try`'s record of a student's program in place of the service (program, grade), or None."""
+        try:
+            return json.loads((self.try_dir / f"{name}.json").read_text()) if self.try_dir else None
+        except (OSError, ValueError):
+            return None
+
+    def _try_report(self, name: str):
+        if (record := self._tried(name)) is None:
+            return "404 Not Found", "text/plain", f"no program of yours runs in place of {name}\n"
+        return "200 OK", "text/plain; charset=utf-8", record["report"]
 
     def _healthz(self):
         return "200 OK", "text/plain", "ok"
@@ -135,10 +156,17 @@ This page checks them again every {REFRESH_SECONDS} s.</p>
 
 def _row(row: dict) -> str:
     e = html.escape
+    name = e(row["name"])
+    if tried := row.get("try"):
+        grade = "passes" if tried["passed"] else "fails"
+        name += (
+            f'<br><span class="try">your program: {e(tried["program"])}<br>exercise {e(tried["exercise"])} '
+            f'{grade}: <a href="/try/{e(row["name"])}">{e(tried["summary"])}</a></span>'
+        )
     address = f'<a href="{e(row["url"])}">{e(row["address"])}</a>' if row["url"] else e(row["address"])
     state = '<span class="up">up</span>' if row["ok"] else '<span class="down">down</span>'
     detail = f'<span class="detail">{e(row["detail"])} ({row["seconds"]:.2f} s)</span>'
-    return f"<tr><td>{e(row['name'])}</td><td>{e(row['summary'])}</td><td>{address}</td><td>{state} {detail}</td></tr>"
+    return f"<tr><td>{name}</td><td>{e(row['summary'])}</td><td>{address}</td><td>{state} {detail}</td></tr>"
 
 
 def _respond(start_response, status: str, content_type: str, body: str, extra: list | None = None):
@@ -163,6 +191,7 @@ def make_app(environ: Mapping[str, str] = os.environ) -> Index:
         tls_domain=environ.get("LAB_TLS_DOMAIN", ""),
         timeout=float(environ.get("LAB_CHECK_TIMEOUT") or 3.0),
         cache_seconds=float(environ.get("LAB_CACHE_SECONDS") or 5.0),
+        try_dir=environ.get("LAB_TRY_DIR", ""),
     )
 
 
