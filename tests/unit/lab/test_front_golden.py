@@ -26,7 +26,7 @@ PLAN = {"wsgi": "8084", "flask": "5000", "django": "8000", "lab": "8090", "cgi":
 TLS_DOMAIN = "lab.example.org"
 VM = {  # each role's defaults for its site template (ansible/roles/<name>/defaults/main.yml)
     "wsgi": {"wsgi_port": PLAN["wsgi"], "wsgi_upstream": "unix:/run/stacklab-wsgi.sock",
-             "wsgi_access_log": "/var/log/nginx/stacklab-wsgi.access.log"},
+             "wsgi_access_log": ""},
     "flask": {"flask_port": PLAN["flask"], "flask_upstream": "unix:/run/stacklab-flask.sock",
               "flask_static_root": "/srv/stacklab/current/venvs/flask/lib/python3.13/site-packages/stacklab_flask"
                                    "/static"},
