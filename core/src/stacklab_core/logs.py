@@ -5,7 +5,8 @@ request in the combined format plus two fields (docs/observability.md, "Logs"):
 
     ADDR - USER [TIME] "METHOD PATH PROTOCOL" STATUS BYTES "REFERER" "USER-AGENT" ms=DURATION rid=REQUEST_ID
 
-DURATION is whole milliseconds (Apache's %{ms}T; nginx has only seconds, turned into milliseconds by a map);
+ADDR is empty in gunicorn's lines behind a Unix socket (a VM: nginx connects without an address). DURATION is
+whole milliseconds (Apache's %{ms}T; nginx has only seconds, turned into milliseconds by a map);
 REQUEST_ID is the client's X-Request-ID when it is sane (REQUEST_ID below), else one the front made up, which it
 passes to the app and sends back in the response: one request is followed from front to app by it. The nginx
 side is ansible/roles/nginx/templates/stacklab-log.conf, Apache's services/cgi/conf/apache-site.conf.j2, gunicorn's
@@ -25,7 +26,7 @@ from stacklab_core import catalog
 REQUEST_ID = re.compile(r"[A-Za-z0-9-]{16,64}")
 GUNICORN_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" ms=%(M)s rid=%({x-request-id}i)s'
 ACCESS_LINE = re.compile(
-    r'(?P<addr>\S+) - (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) '
+    r'(?P<addr>\S*) - (?P<user>\S+) \[(?P<time>[^\]]+)\] "(?P<request>(?:[^"\\]|\\.)*)" (?P<status>\d{3}) '
     r'(?P<bytes>\d+|-) "(?P<referer>(?:[^"\\]|\\.)*)" "(?P<agent>(?:[^"\\]|\\.)*)" ms=(?P<ms>\d+) rid=(?P<rid>\S+)'
 )
 
@@ -120,7 +121,7 @@ def journal_units(names: list[str]) -> list[str]:
 
 def journalctl(units: list[str], follow: bool = False, since: str = "", lines: int | None = None) -> list[str]:
     """The journalctl command line that reads those units' journal (no sudo: the systemd-journal group)."""
-    argv = ["journalctl", "--no-pager", "--output", "short-iso", "--quiet"]
+    argv = ["journalctl", "--no-pager", "--output", "with-unit", "--quiet"]  # each line names its unit
     argv += [arg for unit in units for arg in ("--unit", unit)]
     if since:
         argv += ["--since", since]

@@ -17,6 +17,8 @@ LINES = {  # one real line of each server (nginx, Apache, gunicorn, stacklab_www
     '812 "http://127.0.0.1:8083/echo_cgi.html" "curl/8.14.1" ms=37 rid=aVW3kn8AAQEAABsFLbkAAAAB',
     "gunicorn": 'flask-1  | 172.18.0.4 - - [07/Dec/2026:22:40:01 +0000] "GET /detail/id3?x=1 HTTP/1.1" 200 2351 "-" '
     '"python-requests/2.32.3" ms=3 rid=3f0c6a8e2b7d4e1f9a0b1c2d3e4f5a6b',
+    "gunicorn-unix-socket": "Mon 2026-12-07 22:40:01 UTC vm stacklab-flask.service[901]:  - - [07/Dec/2026:22:40:01 "
+    '+0000] "GET /detail/id3?x=1 HTTP/1.1" 200 2351 "-" "python-requests/2.32.3" ms=3 rid=3f0c6a8e2b7d4e1f9a0b1c2d3e4f',
 }
 
 
@@ -113,5 +115,5 @@ def test_journal_units_refuse_what_is_not_a_name():
 
 def test_journalctl_command_line():
     assert logs.journalctl(["stacklab-chat", "nginx"], follow=True, since="-5min", lines=20) == [
-        "journalctl", "--no-pager", "--output", "short-iso", "--quiet", "--unit", "stacklab-chat", "--unit", "nginx",
+        "journalctl", "--no-pager", "--output", "with-unit", "--quiet", "--unit", "stacklab-chat", "--unit", "nginx",
         "--since", "-5min", "--lines", "20", "--follow"]  # fmt: skip
