@@ -93,10 +93,11 @@ def log_options() -> argparse.ArgumentParser:
     return parser
 
 
-def compose_logs(args: list[str]) -> list[str]:
-    """`./run logs` ARGS -> the `docker compose logs` command line: catalog names mapped to their services."""
+def compose_logs(args: list[str], terminal: bool = False) -> list[str]:
+    """`./run logs` ARGS -> the `docker compose logs` command line: catalog names mapped to their services; colours
+    and line erasing only for a terminal (compose writes them into a pipe too)."""
     opts = log_options().parse_args(args)
-    argv = ["docker", "compose", "logs"]
+    argv = ["docker", "compose", *([] if terminal else ["--ansi", "never"]), "logs"]
     argv += ["--follow"] * opts.follow + ["--timestamps"] * opts.timestamps
     argv += ["--since", opts.since] * bool(opts.since) + ["--tail", opts.tail] * bool(opts.tail)
     return argv + compose_services(opts.names)
@@ -138,7 +139,7 @@ def main(argv: list[str] | None = None) -> int:
     if args[:1] != ["compose"]:
         sys.exit("usage: python -m stacklab_core.logs compose [SERVICE...] [-f] [--since WHEN] [-n N] [-t]")
     try:
-        command = compose_logs(args[1:])
+        command = compose_logs(args[1:], terminal=sys.stdout.isatty())
     except ValueError as exc:
         sys.exit(f"logs: {exc}")
     try:

@@ -195,6 +195,15 @@ def test_access_log_has_the_lab_format_and_a_request_id_sent_back(start_apache):
         assert (fields["rid"], int(fields["bytes"])) == (reply.headers["X-Request-ID"], len(reply.content))
 
 
+def test_access_log_can_go_to_a_piped_logger(start_apache, tmp_path):
+    """As on a VM, where systemd-cat takes it into the journal (cgi_access_log): Apache runs the logger itself."""
+    piped = tmp_path / "piped.log"
+    site = start_apache(cgi_access_log=f"||/usr/bin/tee -a {piped}")
+    requests.get(site.url("/cgi-bin/echo_cgi.py?message=piped"), timeout=10)
+    site.server.stop()  # the logger has written when Apache has stopped it
+    assert parse_access(piped.read_text())["path"] == "/cgi-bin/echo_cgi.py?message=piped"
+
+
 def test_log_dir_variable_writes_log_files(start_apache, tmp_path):
     log_dir = tmp_path / "logs"  # Apache opens its logs as root, before it switches user
     log_dir.mkdir()

@@ -80,13 +80,13 @@ def test_every_gunicorn_app_logs_the_lab_format(app):
      (["postgres"], ["postgres"]), ([], [])],
 )  # fmt: skip
 def test_compose_logs_maps_catalog_names_to_front_and_app(args, services):
-    assert logs.compose_logs(args) == ["docker", "compose", "logs", *services]
+    assert logs.compose_logs(args, terminal=True) == ["docker", "compose", "logs", *services]
 
 
-def test_compose_logs_passes_its_options_on():
+def test_compose_logs_passes_its_options_on_and_no_escapes_into_a_pipe():
     argv = logs.compose_logs(["-f", "flask", "--since", "10m", "-n", "5", "-t"])
-    assert argv == ["docker", "compose", "logs", "--follow", "--timestamps", "--since", "10m", "--tail", "5",
-                    "flask-nginx", "flask"]  # fmt: skip
+    assert argv == ["docker", "compose", "--ansi", "never", "logs", "--follow", "--timestamps", "--since", "10m",
+                    "--tail", "5", "flask-nginx", "flask"]  # fmt: skip
 
 
 def test_an_unknown_service_is_an_error_naming_the_known_ones():
