@@ -22,6 +22,7 @@ import uuid
 
 from stacklab_core import catalog
 
+ERASE_LINE = re.compile(r"\x1b\[[0-9;]*K")
 # A client's X-Request-ID kept as it is (nginx's map has the same pattern): anything else is replaced.
 REQUEST_ID = re.compile(r"[A-Za-z0-9-]{16,64}")
 GUNICORN_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" ms=%(M)s rid=%({x-request-id}i)s'
@@ -143,7 +144,14 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as exc:
         sys.exit(f"logs: {exc}")
     try:
-        return subprocess.call(command)
+        if sys.stdout.isatty():
+            return subprocess.call(command)
+        # Into a pipe, compose 2.26 still starts every line with "erase line" (ESC [2K) despite --ansi never.
+        with subprocess.Popen(command, stdout=subprocess.PIPE, text=True, errors="replace") as proc:
+            for line in proc.stdout:
+                sys.stdout.write(ERASE_LINE.sub("", line))
+                sys.stdout.flush()
+        return proc.returncode
     except KeyboardInterrupt:  # -f ended with Ctrl-C, which docker got too
         return 130
 
