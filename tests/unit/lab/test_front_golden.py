@@ -35,7 +35,8 @@ VM = {  # each role's defaults for its site template (ansible/roles/<name>/defau
     "lab": {"lab_port": PLAN["lab"], "lab_upstream": "unix:/run/stacklab-lab.sock"},
 }  # fmt: skip
 CGI_VM = {"cgi_port": PLAN["cgi"], "cgi_bin_dir": "/usr/lib/cgi-bin", "cgi_document_root": "/var/www/stacklab-cgi",
-          "cgi_log_dir": "/var/log/apache2", "cgi_access_log": "||/usr/bin/systemd-cat --identifier=apache2",
+          "cgi_log_dir": "/var/log/apache2", "cgi_access_log": "||/usr/bin/setpriv --reuid=nobody --regid=nogroup"
+          " --clear-groups --inh-caps=-all /usr/bin/systemd-cat --identifier=apache2",
           "cgi_diagnostic_allow": "", "lab_port": PLAN["lab"],
           "cgi_lab_url": f"http://{TLS_DOMAIN}:{PLAN['lab']}/"}  # fmt: skip
 ACME = {"ansible_managed": "Ansible managed", "acme_cert_name": "stacklab", "acme_domain": TLS_DOMAIN,
