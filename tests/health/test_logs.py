@@ -1,7 +1,8 @@
 """Logs on every target, read with the operator's own command: `./run logs` (compose), `./run swarm logs` (swarm),
-`fab logs` as the deploy user (a VM). A test client's chat line and two HTTP requests show up; each request's id,
-one sent by the client and one made up by the front and read from the answer, is in both the front's and the
-app's line, which parse in the lab's one format (stacklab_core.logs; docs/observability.md, "Logs").
+`fab logs` as the deploy user (a VM). A test client's chat line and HTTP requests show up: Flask's two, one with the
+client's id and one with the id nginx made up (read from the answer), each in nginx's line and gunicorn's; one to
+Apache and one to a hand-written server. Every line parses in the lab's one format with its request's id
+(stacklab_core.logs; docs/observability.md, "Logs").
 """
 
 import re
@@ -19,7 +20,7 @@ from stacklab_core import catalog
 from stacklab_core.logs import parse_access
 from stacklab_testing.target import ROOT, skip_unless_vm
 
-CHAT, FLASK = catalog.SERVICES["chat"], catalog.SERVICES["flask"]
+CHAT, FLASK, CGI, HELLO = (catalog.SERVICES[name] for name in ("chat", "flask", "cgi", "hello_www"))
 WAIT = 10.0  # seconds for the lines to arrive (compose's nginx flushes its buffered log every second)
 
 
@@ -71,42 +72,48 @@ def source(target, line: str) -> str:
     return found[1] if found else ""
 
 
-def front_and_app(target) -> set[str]:
-    if target.kind == "vm":
-        return {FLASK.front_unit, FLASK.unit}
-    return {FLASK.container, FLASK.app}
+def writers(target, service: catalog.Service) -> set[str]:
+    """Who logs a request to `service` (source()): its front and its app, or its one server."""
+    return set(service.units) if target.kind == "vm" else {c for c in (service.container, service.app) if c}
 
 
 def test_chat_line_and_requests_are_in_the_logs_with_one_request_id_front_to_app(target):
+    """Flask twice (a sane id kept, a bad one replaced by nginx's), Apache and a hand-written server once each."""
     token = uuid.uuid4().hex[:12]
     chat_line(target, f"logs-probe-{token}")
-    base = f"http://{target.address}:{target.port(FLASK.port_key)}"
     sent = f"logs-probe-{token}-sent"
-    paths = {f"/healthz?probe={token}&rid=sent": sent, f"/healthz?probe={token}&rid=made": "bad id, replaced"}
+    asked = [  # (service, path, the X-Request-ID sent)
+        (FLASK, f"/healthz?probe={token}&rid=sent", sent),
+        (FLASK, f"/healthz?probe={token}&rid=made", "bad id, replaced"),
+        (CGI, f"/cgi-bin/echo_cgi.py?message=logs-probe-{token}", sent),
+        (HELLO, f"/logs-probe-{token}", sent),
+    ]
     rids = {}
-    for path, header in paths.items():
-        reply = requests.get(base + path, headers={"X-Request-ID": header}, timeout=10, allow_redirects=False)
-        assert reply.status_code == 200, (path, reply.status_code)
+    for service, path, header in asked:
+        url = f"http://{target.address}:{target.port(service.port_key)}{path}"
+        reply = requests.get(url, headers={"X-Request-ID": header}, timeout=10, allow_redirects=False)
+        assert reply.status_code == 200, (url, reply.status_code)
         rids[path] = reply.headers.get("X-Request-ID", "")
-    assert rids[f"/healthz?probe={token}&rid=sent"] == sent, "a sane client id is kept"
-    assert re.fullmatch(r"[0-9a-f]{32}", rids[f"/healthz?probe={token}&rid=made"]), "nginx's own $request_id"
+    assert [rids[path] for _, path, header in asked if header == sent] == [sent] * 3, "a sane client id is kept"
+    assert re.fullmatch(r"[0-9a-f]{32}", rids[asked[1][1]]), "nginx's own $request_id"
 
     deadline = time.monotonic() + WAIT
     while True:
-        text = read_logs(target, ["chat", "flask"])
+        text = read_logs(target, ["chat", "flask", "cgi", "hello_www"])
         lines = [line for line in text.splitlines() if token in line]
-        writers = {path: {source(target, x) for x in lines if f" {path} " in x} for path in paths}
-        if all(w >= front_and_app(target) for w in writers.values()) or time.monotonic() > deadline:
+        seen = {path: {source(target, x) for x in lines if f" {path} " in x} for _, path, _ in asked}
+        if all(seen[path] >= writers(target, s) for s, path, _ in asked) or time.monotonic() > deadline:
             break
         time.sleep(1)
-    assert any(f"logs-probe-{token}" in x and "healthz" not in x for x in lines), f"no chat line:\n{text[-3000:]}"
-    for path, rid in rids.items():
-        assert writers[path] >= front_and_app(target), f"{path}: lines only from {writers[path]}:\n{text[-3000:]}"
+    chat = writers(target, CHAT)
+    assert any(source(target, x) in chat for x in lines), f"no chat line from {chat}:\n{text[-3000:]}"
+    for service, path, _ in asked:
+        assert seen[path] >= writers(target, service), f"{path}: lines only from {seen[path]}:\n{text[-3000:]}"
         for line in (x for x in lines if f" {path} " in x):
             fields = parse_access(line)
             assert fields, f"not the lab's format: {line}"
             assert (fields["method"], fields["path"], fields["status"]) == ("GET", path, "200"), line
-            assert fields["rid"] == rid, f"{source(target, line)} logged id {fields['rid']}, the answer said {rid}"
+            assert fields["rid"] == rids[path], f"{source(target, line)}: id {fields['rid']}, answer {rids[path]}"
 
 
 def test_deploy_reads_the_journal_and_no_log_file_it_could_not_before(target, request):
