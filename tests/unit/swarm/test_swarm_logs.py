@@ -2,7 +2,7 @@
 service of a catalog name (the swarm stage runs the real thing)."""
 
 import pytest
-from stacklab_swarm import logs
+from stacklab_swarm import cli, logs
 
 LOGS = ["docker", "service", "logs"]
 
@@ -28,3 +28,11 @@ def test_no_name_gives_every_service_of_the_stack_once():
 def test_an_unknown_name_is_refused():
     with pytest.raises(ValueError, match="unknown service"):
         logs.commands(["nope"], "stacklab")
+
+
+def test_the_command_line_runs_logs_and_says_so(capsys):
+    with pytest.raises(SystemExit, match="swarm: unknown service 'nope'"):
+        cli.main(["logs", "nope"])  # refused before any docker command
+    with pytest.raises(SystemExit):
+        cli.main(["--help"])
+    assert "also: logs [SERVICE...]" in capsys.readouterr().out

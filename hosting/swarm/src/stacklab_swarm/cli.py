@@ -66,7 +66,11 @@ def main(argv: list[str] | None = None) -> int:
             return logs.run(argv[1:], STACK)
         except ValueError as exc:
             sys.exit(f"swarm: {exc}")
-    parser = argparse.ArgumentParser(prog="stacklab-swarm", description=stacklab_swarm.__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="stacklab-swarm",
+        description=stacklab_swarm.__doc__.splitlines()[0],
+        epilog="also: logs [SERVICE...] [-f] [--since WHEN] [-n N] [-t] (stacklab_swarm.logs)",
+    )
     parser.add_argument("task", choices=("config", "up", "status", "wait", "down", "teardown", "push"))
     parser.add_argument("--volumes", action="store_true", help="down: remove the stack's named volumes too")
     args = parser.parse_args(argv)
