@@ -200,7 +200,9 @@ def test_access_log_can_go_to_a_piped_logger(start_apache, tmp_path):
     piped = tmp_path / "piped.log"
     site = start_apache(cgi_access_log=f"||/usr/bin/tee -a {piped}")
     requests.get(site.url("/cgi-bin/echo_cgi.py?message=piped"), timeout=10)
-    site.server.stop()  # the logger has written when Apache has stopped it
+    deadline = time.monotonic() + 10  # Apache logs after answering; the logger writes what it reads at once
+    while "message=piped" not in (piped.read_text() if piped.exists() else "") and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert parse_access(piped.read_text())["path"] == "/cgi-bin/echo_cgi.py?message=piped"
 
 
