@@ -10,6 +10,7 @@
     fab -H deploy@host backup [--with-secrets]     one backup of the host's data now, downloaded to backups/
     fab -H deploy@host backups                     the host's archives (the timer's, and those taken before deploys)
     fab -H deploy@host restore ARCHIVE             restore a local archive (uploaded) or one of the host's by name
+    fab -H deploy@host logs [--unit U] [-f] [--since W]  the journal of the lab's units (U: flask, chat, nginx...)
 
 The health gate (stacklab_deploy.gate) runs the health suite's checks (stacklab_core.checks) and fetches one real
 page of every app, from here against the host's address and the ports of stack.env; --target ADDR (or
@@ -46,6 +47,7 @@ from invoke.exceptions import Exit, UnexpectedExit
 from stacklab_backup.offsite import is_sealed, opened
 from stacklab_backup.targets import BackupError
 from stacklab_core import layout, ports
+from stacklab_core.logs import journal_units, journalctl
 from stacklab_deploy.build import BuildError, build_release, machine_env
 from stacklab_deploy.gate import describe, https_rows, service_rows, wait_until_healthy
 from stacklab_deploy.helpers import (
@@ -397,6 +399,22 @@ def status(c, target=None):
         bad = [name for name, ok, _detail in rows if not ok]
         if bad:
             raise Exit(f"unhealthy: {', '.join(bad)}", code=1)
+
+
+@task
+def logs(c, unit="", follow=False, since="", lines=""):
+    """The journal of the lab's units, read as deploy without sudo (its group systemd-journal).
+
+    --unit: a catalog name (flask: its app and nginx) or a unit, comma-separated, default all; --since as journalctl
+    takes it (-10min, today); --lines N (default 100 without --since); -f follows (stacklab_core.logs)."""
+    with guarded(c):
+        try:
+            units = journal_units([name for name in unit.split(",") if name])
+        except ValueError as exc:
+            raise Exit(f"logs: {exc}", code=2) from None
+        count = int(lines) if lines else (None if since else 100)
+        command = shlex.join(journalctl(units, follow=follow, since=since, lines=count))
+        c.run(command, pty=follow, in_stream=False)  # a terminal: Ctrl-C here ends journalctl there too
 
 
 @task

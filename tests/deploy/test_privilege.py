@@ -77,7 +77,8 @@ def test_deploy_cannot_run_anything_else_as_root(ssh, command):
 
 
 def test_deploy_cannot_replace_the_tools_it_runs_as_root(ssh, on_host):
-    assert ssh("id -Gn").stdout.split() == ["deploy"]  # not in sudo (nor any other group)
+    # Not in sudo nor any other group but the one that reads the journal (fab logs), not adm (/var/log/*).
+    assert ssh("id -Gn").stdout.split() == ["deploy", "systemd-journal"]
     for path in (RELEASE, BACKUP, layout.TOOLS_DIR, "/etc/sudoers.d", "/etc/sudoers.d/stacklab-deploy"):
         owner = on_host(f"sudo stat -c '%U:%G %a' {path}").split()  # as admin: deploy may not even read sudoers.d
         assert owner[0] == "root:root" and int(owner[1], 8) & 0o022 == 0, f"{path}: {owner}"

@@ -15,6 +15,8 @@ import jinja2
 import pytest
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+# The lab's access-log format and request id, which every site uses (the nginx role's file, in every image too).
+NGINX_LOG_CONF = Path(__file__).parents[2] / "ansible/roles/nginx/templates/stacklab-log.conf"
 TEST_USER = pwd.getpwuid(os.getuid()).pw_name
 
 needs_nginx = pytest.mark.skipif(
@@ -48,7 +50,8 @@ def boot_gunicorn(start_server, conf: Path, port: int, env: dict[str, str], work
 
 def write_nginx_conf(root: Path, site: str, user: str | None) -> Path:
     """Write `site` (a rendered http{}-level site) to root/site.conf and a main configuration of our own that
-    includes it, as Debian's nginx.conf does, to root/nginx.conf; return the latter.
+    includes it, as Debian's nginx.conf does, to root/nginx.conf; return the latter. Requests are logged to stdout
+    in the lab's format, as in the containers (docker/nginx/nginx.conf).
 
     `user` is who the workers run as when nginx starts as root (None: nginx's default).
     """
@@ -63,7 +66,8 @@ events {{ worker_connections 64; }}
 http {{
     include /etc/nginx/mime.types;
     default_type application/octet-stream;
-    access_log off;
+    include {NGINX_LOG_CONF};
+    access_log /dev/stdout stacklab;
     client_body_temp_path {root}/body;
     proxy_temp_path {root}/proxy;
     fastcgi_temp_path {root}/fastcgi;

@@ -25,3 +25,5 @@ control_socket_disable = True  # gunicornc is not used; the socket would live in
 # Server events and the access log both go to stdout, one line each (docker logs, journald).
 _stdout = {"level": "INFO", "handlers": ["console"], "propagate": False}
 logconfig_dict = {"loggers": {"gunicorn.error": _stdout, "gunicorn.access": _stdout}}
+# The lab's access-log format (stacklab_core.logs.GUNICORN_FORMAT; docs/observability.md): nginx's request id.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" ms=%(M)s rid=%({x-request-id}i)s'

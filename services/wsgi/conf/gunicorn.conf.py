@@ -17,8 +17,8 @@ bind = [address.strip() for address in os.environ.get("GUNICORN_BIND", "127.0.0.
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 accesslog = "-"  # stdout
 errorlog = "-"  # stderr
-# The combined format plus the worker's pid, which shows which worker served each request.
-access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" pid=%(p)s'
+# The lab's access-log format (stacklab_core.logs.GUNICORN_FORMAT; docs/observability.md): nginx's request id.
+access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" ms=%(M)s rid=%({x-request-id}i)s'
 timeout = 30
 graceful_timeout = 10
 keepalive = 5

@@ -70,6 +70,7 @@ def httpd_conf(root: Path, site: Path) -> str:
     """A main configuration of our own (no /etc/apache2) that includes the rendered site, as Debian's does."""
     modules = ["mpm_event", "authz_core", "authz_host", "alias", "cgid", "headers", "mime", "dir", "autoindex", "env"]
     modules.append("reqtimeout")  # the site's RequestReadTimeout (on by default in Debian, as in the image)
+    modules += ["setenvif", "unique_id"]  # the site's request id (setenvif on by default in Debian)
     lines = [
         f'ServerRoot "{root}"',
         "ServerName 127.0.0.1",

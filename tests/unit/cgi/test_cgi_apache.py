@@ -12,6 +12,7 @@ from urllib.parse import urljoin
 
 import pytest
 import requests
+from stacklab_core.logs import parse_access
 
 from tests.unit.cgi.helpers import APACHECTL, SYSTEM_PYTHON, needs_apache, render_site
 
@@ -177,6 +178,34 @@ def test_access_log_goes_to_stdout(start_apache):
     site.server.wait_for_log('"GET /cgi-bin/echo_cgi.py?message=logged HTTP/1.1" 200')
 
 
+def test_access_log_has_the_lab_format_and_a_request_id_sent_back(start_apache):
+    """The lab's one format (stacklab_core.logs); a sane X-Request-ID kept, else mod_unique_id's, in the answer too."""
+    site = start_apache()
+    sent = "0123456789abcdef-apache"
+    kept = requests.get(site.url("/cgi-bin/echo_cgi.py?message=kept"), headers={"X-Request-ID": sent}, timeout=10)
+    made = requests.get(site.url("/cgi-bin/echo_cgi.py?message=made"), headers={"X-Request-ID": "x;y"}, timeout=10)
+    assert kept.headers["X-Request-ID"] == sent
+    assert made.headers["X-Request-ID"] not in ("", "x;y")
+    for reply, message in ((kept, "kept"), (made, "made")):
+        path = f"/cgi-bin/echo_cgi.py?message={message}"
+        line = next(x for x in site.server.wait_for_log(f" {path} ").splitlines() if f" {path} " in x)
+        fields = parse_access(line)
+        assert fields, line
+        assert (fields["method"], fields["path"], fields["status"]) == ("GET", path, "200")
+        assert (fields["rid"], int(fields["bytes"])) == (reply.headers["X-Request-ID"], len(reply.content))
+
+
+def test_access_log_can_go_to_a_piped_logger(start_apache, tmp_path):
+    """As on a VM, where systemd-cat takes it into the journal (cgi_access_log): Apache runs the logger itself."""
+    piped = tmp_path / "piped.log"
+    site = start_apache(cgi_access_log=f"||/usr/bin/tee -a {piped}")
+    requests.get(site.url("/cgi-bin/echo_cgi.py?message=piped"), timeout=10)
+    deadline = time.monotonic() + 10  # Apache logs after answering; the logger writes what it reads at once
+    while "message=piped" not in (piped.read_text() if piped.exists() else "") and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert parse_access(piped.read_text())["path"] == "/cgi-bin/echo_cgi.py?message=piped"
+
+
 def test_log_dir_variable_writes_log_files(start_apache, tmp_path):
     log_dir = tmp_path / "logs"  # Apache opens its logs as root, before it switches user
     log_dir.mkdir()
@@ -212,10 +241,11 @@ def test_configtest_fails_on_a_broken_site(apache_layout):
 
 
 def test_the_site_fits_debians_apache_layout(tmp_path):
-    """As Ansible and the container install it: Debian's apache2.conf, `a2enmod cgid headers`, the site enabled."""
+    """As Ansible and the container install it: Debian's apache2.conf, `a2enmod cgid headers unique_id`, the site
+    enabled."""
     confdir = tmp_path / "apache2"
     shutil.copytree("/etc/apache2", confdir, symlinks=True)
-    for name in ("cgid.load", "cgid.conf", "headers.load"):
+    for name in ("cgid.load", "cgid.conf", "headers.load", "unique_id.load"):
         link = confdir / "mods-enabled" / name
         if not link.exists():
             link.symlink_to(f"../mods-available/{name}")

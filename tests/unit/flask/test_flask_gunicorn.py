@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import stacklab_flask
+from stacklab_core.logs import GUNICORN_FORMAT, parse_access
 
 from tests.unit.harness import (
     SLOW_CLIENT_TIMEOUTS,
@@ -23,7 +24,6 @@ from tests.unit.servers import BIN, free_port
 
 CONF = Path(__file__).parents[3] / "services" / "flask" / "conf"
 STATIC = Path(stacklab_flask.__file__).parent / "static"
-ACCESS_LOG_FORMAT = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s"'  # gunicorn's default
 
 
 def request(port: int, method: str, path: str, body: str | None = None, headers: dict | None = None):
@@ -43,7 +43,7 @@ def gunicorn(start_server, tmp_path):
         "FLASK_HISTORY_DB": str(tmp_path / "history.sqlite3"),
         # The deployed access log plus the worker's pid (GUNICORN_CMD_ARGS beats the conf file), so a test can
         # tell which worker served a request.
-        "GUNICORN_CMD_ARGS": f"--access-logformat '{ACCESS_LOG_FORMAT} pid=%(p)s'",
+        "GUNICORN_CMD_ARGS": f"--access-logformat '{GUNICORN_FORMAT} pid=%(p)s'",
     }
     return boot_gunicorn(start_server, CONF / "gunicorn.conf.py", free_port(), env)
 
@@ -122,6 +122,25 @@ def test_nginx_proxies_to_gunicorn(nginx, gunicorn):
     assert "John Goerzen" in body
     assert response.headers.get_all("X-Frame-Options") == ["DENY"]  # once, not from both nginx and the app
     assert response.headers["Server"] == "nginx"  # no version
+
+
+@needs_nginx
+def test_one_request_id_in_nginx_and_gunicorn_lines_and_the_answer(nginx, gunicorn):
+    """nginx keeps a sane X-Request-ID, else makes one ($request_id), passes it to gunicorn and sends it back; both
+    log the lab's format with it (stacklab_core.logs), so one request is followed from front to app."""
+    sent = "0123456789abcdef-flask"
+    replies = {
+        "/detail/id3?rid=kept": request(nginx.port, "GET", "/detail/id3?rid=kept", headers={"X-Request-ID": sent})[0],
+        "/detail/id3?rid=made": request(nginx.port, "GET", "/detail/id3?rid=made", headers={"X-Request-ID": "a b"})[0],
+    }
+    assert replies["/detail/id3?rid=kept"].headers["X-Request-ID"] == sent
+    assert re.fullmatch(r"[0-9a-f]{32}", replies["/detail/id3?rid=made"].headers["X-Request-ID"])
+    for path, reply in replies.items():
+        for server in (nginx, gunicorn):
+            line = next(x for x in server.wait_for_log(f" {path} ").splitlines() if f" {path} " in x)
+            fields = parse_access(line)
+            assert fields, line
+            assert (fields["path"], fields["status"], fields["rid"]) == (path, "200", reply.headers["X-Request-ID"])
 
 
 @needs_nginx

@@ -26,7 +26,7 @@ PLAN = {"wsgi": "8084", "flask": "5000", "django": "8000", "lab": "8090", "cgi":
 TLS_DOMAIN = "lab.example.org"
 VM = {  # each role's defaults for its site template (ansible/roles/<name>/defaults/main.yml)
     "wsgi": {"wsgi_port": PLAN["wsgi"], "wsgi_upstream": "unix:/run/stacklab-wsgi.sock",
-             "wsgi_access_log": "/var/log/nginx/stacklab-wsgi.access.log"},
+             "wsgi_access_log": ""},
     "flask": {"flask_port": PLAN["flask"], "flask_upstream": "unix:/run/stacklab-flask.sock",
               "flask_static_root": "/srv/stacklab/current/venvs/flask/lib/python3.13/site-packages/stacklab_flask"
                                    "/static"},
@@ -35,7 +35,9 @@ VM = {  # each role's defaults for its site template (ansible/roles/<name>/defau
     "lab": {"lab_port": PLAN["lab"], "lab_upstream": "unix:/run/stacklab-lab.sock"},
 }  # fmt: skip
 CGI_VM = {"cgi_port": PLAN["cgi"], "cgi_bin_dir": "/usr/lib/cgi-bin", "cgi_document_root": "/var/www/stacklab-cgi",
-          "cgi_log_dir": "/var/log/apache2", "cgi_diagnostic_allow": "", "lab_port": PLAN["lab"],
+          "cgi_log_dir": "/var/log/apache2", "cgi_access_log": "||/usr/bin/setpriv --reuid=nobody --regid=nogroup"
+          " --clear-groups --inh-caps=-all /usr/bin/systemd-cat --identifier=apache2",
+          "cgi_diagnostic_allow": "", "lab_port": PLAN["lab"],
           "cgi_lab_url": f"http://{TLS_DOMAIN}:{PLAN['lab']}/"}  # fmt: skip
 ACME = {"ansible_managed": "Ansible managed", "acme_cert_name": "stacklab", "acme_domain": TLS_DOMAIN,
         "acme_cgi_upstream": f"127.0.0.1:{PLAN['cgi']}", "acme_webroot": "/var/lib/stacklab-acme",

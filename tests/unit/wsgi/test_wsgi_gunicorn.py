@@ -10,6 +10,7 @@ from urllib.parse import quote
 
 import pytest
 import requests
+from stacklab_core.logs import GUNICORN_FORMAT
 
 from tests.unit.wsgi.helpers import csrf_token, history_items, post_message
 
@@ -213,9 +214,11 @@ def test_history_is_bounded(start_gunicorn):
         assert history_items(session.get(site.url("/history"), timeout=10).text) == ["m4", "m3", "m2"]
 
 
-def test_history_is_shared_by_every_worker(site):
+def test_history_is_shared_by_every_worker(start_gunicorn):
     """Tag each read (?probe=N) and find the worker's pid in the access log: once two different workers have listed
     both messages, each message was read by a worker other than the one that stored it."""
+    # The deployed access log plus the worker's pid (GUNICORN_CMD_ARGS beats the conf file).
+    site = start_gunicorn(GUNICORN_CMD_ARGS=f"--access-logformat '{GUNICORN_FORMAT} pid=%(p)s'")
     with requests.Session() as session:
         post_message(site, session, "one")
         post_message(site, session, "two")

@@ -2,6 +2,7 @@
 the whole chain a container or VM runs, on 127.0.0.1 (TCP upstream as in compose, unix socket as on a VM)."""
 
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -9,10 +10,13 @@ from pathlib import Path
 
 import pytest
 import requests
+import yaml
 
-from tests.unit.harness import NGINX, SLOW_CLIENT_TIMEOUTS, needs_nginx, nginx_timeouts
+from tests.unit.harness import NGINX, SLOW_CLIENT_TIMEOUTS, needs_nginx, nginx_timeouts, render_template
 from tests.unit.servers import free_port
 from tests.unit.wsgi.helpers import history_items, post_message, render_nginx_site
+
+NGINX_ROLE = Path(__file__).parents[3] / "ansible" / "roles" / "nginx"
 
 pytestmark = needs_nginx
 
@@ -116,19 +120,21 @@ def test_configtest_fails_on_a_broken_site(nginx_layout):
 
 @pytest.mark.skipif(os.geteuid() != 0 or not os.path.isdir("/etc/nginx"), reason="needs root and /etc/nginx")
 def test_the_site_fits_debians_nginx_layout(tmp_path):
-    """As Ansible and the container install it: Debian's nginx.conf, the site in sites-enabled/."""
+    """As Ansible installs it: Debian's nginx.conf with its access_log line dropped, the lab's log format in conf.d/
+    (the nginx role's defaults), the site in sites-enabled/."""
     confdir = tmp_path / "nginx"
     shutil.copytree("/etc/nginx", confdir, symlinks=True)
     main = confdir / "nginx.conf"
-    main.write_text(main.read_text().replace("/etc/nginx/", f"{confdir}/"))
+    text = re.sub(r"(?m)^\s*access_log\s+/var/log/nginx/access\.log;", "", main.read_text())
+    main.write_text(text.replace("/etc/nginx/", f"{confdir}/"))
     for enabled in (confdir / "sites-enabled").iterdir():
         enabled.unlink()
+    defaults = yaml.safe_load((NGINX_ROLE / "defaults" / "main.yml").read_text())
+    (confdir / "conf.d" / "stacklab-log.conf").write_text(
+        render_template(NGINX_ROLE / "templates" / "stacklab-access-log.conf.j2", ansible_managed="-", **defaults)
+    )
     (confdir / "sites-enabled" / "stacklab-wsgi").write_text(
-        render_nginx_site(
-            wsgi_port=8084,
-            wsgi_upstream="unix:/run/stacklab-wsgi/gunicorn.sock",
-            wsgi_access_log="/var/log/nginx/stacklab-wsgi.access.log",
-        )
+        render_nginx_site(wsgi_port=8084, wsgi_upstream="unix:/run/stacklab-wsgi/gunicorn.sock")
     )
     check = subprocess.run([NGINX, "-t", "-c", str(main), "-e", "stderr"], capture_output=True, text=True)
     assert check.returncode == 0, check.stderr

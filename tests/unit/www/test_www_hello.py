@@ -3,6 +3,7 @@
 import socket
 
 import pytest
+from stacklab_core.logs import parse_access
 
 from tests.unit.servers import free_port
 from tests.unit.www.helpers import PREFIX, parse_response, raw_exchange, request
@@ -84,3 +85,20 @@ def test_runs_as_python_module(start_server):
     port = free_port()
     start_server(["python", "-m", "stacklab_www.hello_www", "--host", "127.0.0.1", "--port", str(port)], port)
     assert request(port, "/")[0].status == 200
+
+
+def test_access_line_has_the_lab_format_and_the_request_id_sent_back(start_www):
+    """The lab's one format (stacklab_core.logs): a sane X-Request-ID is kept, else the server makes one up; the
+    client gets it back in the answer either way."""
+    server = start_www("hello_www")
+    sent = "0123456789abcdef-test"
+    kept, body = request(server.port, "/kept?x=1", headers={"X-Request-ID": sent, "User-Agent": "rid-test"})
+    made, _ = request(server.port, "/made", headers={"X-Request-ID": "bad id!"})
+    assert kept.getheader("X-Request-ID") == sent
+    assert made.getheader("X-Request-ID") not in (None, "bad id!")
+    for path, rid in (("/kept?x=1", sent), ("/made", made.getheader("X-Request-ID"))):
+        line = next(x for x in server.wait_for_log(f" {path} ").splitlines() if f" {path} " in x)
+        fields = parse_access(line)
+        assert fields, line
+        assert (fields["method"], fields["path"], fields["status"], fields["rid"]) == ("GET", path, "200", rid)
+    assert int(parse_access(next(x for x in server.log().splitlines() if "/kept" in x))["bytes"]) == len(body)

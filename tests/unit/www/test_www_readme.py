@@ -18,6 +18,7 @@ TRANSCRIPTS = TRANSCRIPT.findall(README.read_text())
 
 def normalise(text: str) -> str:
     text = re.sub(r"^Date: .*$", "Date: -", text.replace("\r\n", "\n"), flags=re.M)
+    text = re.sub(r"^X-Request-ID: [0-9a-f]{32}$", "X-Request-ID: -", text, flags=re.M)  # a new one each time
     return re.sub(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d+|\d{10}\.\d+", "<time>", text).rstrip()
 
 

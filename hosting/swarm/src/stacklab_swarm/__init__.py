@@ -4,6 +4,7 @@ tasks `./run swarm` runs (docs/swarm.md).
     ./run swarm config          print the stack file (also written to build/swarm/docker-stack.yml)
     ./run swarm up              one-node swarm if the engine is in none, DB label, deploy, wait until healthy
     ./run swarm status          every service's replicas and its tasks' states
+    ./run swarm logs [SERVICE...] [-f] [--since WHEN]  the logs of a catalog service's front and app (all: none)
     ./run swarm wait            wait until every service has its replicas running and healthy
     ./run swarm down [--volumes]  remove the stack (and its named volumes); the swarm stays
     ./run swarm teardown        down --volumes, leave the swarm, restart dockerd (CI: the engine as before)
@@ -26,6 +27,6 @@ Environment: STACKLAB_STACK (stack name, default stacklab); any stack.env port k
 stack's images are named there, as every node of a multi-node swarm must pull them (`push` puts them there).
 
 Modules: common (paths, settings, the docker command), plan (the port plan and the resolved compose file),
-stack_file (the stack file), sites (the nginx fronts' configs), engine (the swarm's state, waiting, status), cli
-(the tasks).
+stack_file (the stack file), sites (the nginx fronts' configs), engine (the swarm's state, waiting, status), logs
+(`logs`), cli (the tasks).
 """

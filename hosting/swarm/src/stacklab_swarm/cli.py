@@ -1,4 +1,4 @@
-"""The tasks `./run swarm` runs: config, up, status, wait, down, teardown, push (the package's docstring)."""
+"""The tasks `./run swarm` runs: config, up, status, logs, wait, down, teardown, push (the package's docstring)."""
 
 import argparse
 import subprocess
@@ -6,6 +6,7 @@ import sys
 import time
 
 import stacklab_swarm
+from stacklab_swarm import logs
 from stacklab_swarm.common import REGISTRY, ROOT, STACK, docker, log
 from stacklab_swarm.engine import ensure_swarm, services, status, swarm_state, wait
 from stacklab_swarm.stack_file import stack_file, write_stack_file
@@ -59,7 +60,17 @@ def teardown() -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="stacklab-swarm", description=stacklab_swarm.__doc__.splitlines()[0])
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["logs"]:  # its own arguments (stacklab_swarm.logs)
+        try:
+            return logs.run(argv[1:], STACK)
+        except ValueError as exc:
+            sys.exit(f"swarm: {exc}")
+    parser = argparse.ArgumentParser(
+        prog="stacklab-swarm",
+        description=stacklab_swarm.__doc__.splitlines()[0],
+        epilog="also: logs [SERVICE...] [-f] [--since WHEN] [-n N] [-t] (stacklab_swarm.logs)",
+    )
     parser.add_argument("task", choices=("config", "up", "status", "wait", "down", "teardown", "push"))
     parser.add_argument("--volumes", action="store_true", help="down: remove the stack's named volumes too")
     args = parser.parse_args(argv)

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 from typing import BinaryIO
 
 from stacklab_core.crowd import PER_ADDRESS, Room
+from stacklab_core.logs import access_line, request_id
 from stacklab_core.runtime import (
     DEFAULT_PREFIX,
     OUT_OF_FDS,
@@ -245,12 +246,17 @@ class HttpServer:
             self._serve_connection(*item)
 
     def _serve_connection(self, conn: socket.socket, addr: tuple, head: bytes | HttpError) -> None:
+        started = time.monotonic()
         try:
             with conn:
                 conn.setblocking(True)
                 request_line, request, response = self._respond(head)
-                sent = self._send(conn, request, response)
-                log(f'{_peer(addr)} "{request_line}" {response.status} {sent}')
+                # Its own front: the request id is the client's if sane, else a new one, sent back and logged.
+                headers = request.headers if request else {}
+                rid = request_id(headers.get("x-request-id"))
+                sent = self._send(conn, request, response, [("X-Request-ID", rid)])
+                ms = int((time.monotonic() - started) * 1000)
+                log(access_line(addr[0], request_line, response.status, sent, headers, ms, rid))
                 close_gently(conn, time.monotonic() + LINGER_SECONDS, LINGER_BYTES)
         except OSError as exc:  # the client went away mid-response: its problem, not the server's
             log(f"{_peer(addr)} connection error: {exc}")
@@ -276,10 +282,10 @@ class HttpServer:
             response = text_response(500, "500 internal server error\n")
         return printable(request.line), request, response
 
-    def _send(self, conn: socket.socket, request: Request | None, response: Response) -> int:
-        """Write the response; returns the number of body bytes sent (0 for HEAD)."""
+    def _send(self, conn: socket.socket, request: Request | None, response: Response, extra: list) -> int:
+        """Write the response with `extra` headers too; returns the number of body bytes sent (0 for HEAD)."""
         conn.settimeout(self.args.timeout)
-        headers = list(response.headers)
+        headers = [*response.headers, *extra]
         if self.server_header:
             headers.insert(0, ("Server", self.server_header))
         length = response.length if response.file is not None else len(response.body)
