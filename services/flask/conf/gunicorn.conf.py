@@ -25,3 +25,11 @@ control_socket_disable = True  # gunicornc is not used; the socket would live in
 # Server events and the access log both go to stdout, one line each (docker logs, journald).
 _stdout = {"level": "INFO", "handlers": ["console"], "propagate": False}
 logconfig_dict = {"loggers": {"gunicorn.error": _stdout, "gunicorn.access": _stdout}}
+
+
+def child_exit(server, worker):
+    """A worker gone: prometheus_client's bookkeeping of its metric files (stacklab_core.metrics, multiprocess)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess  # here, not at the top: the master never imports the app's code
+
+        multiprocess.mark_process_dead(worker.pid)
