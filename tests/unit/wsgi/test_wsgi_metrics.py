@@ -4,8 +4,10 @@ and the nginx front answers 404 for /metrics. The same middleware wraps Flask, D
 
 import os
 import re
+import runpy
 import signal
 import time
+import types
 from concurrent.futures import ThreadPoolExecutor
 from wsgiref.util import setup_testing_defaults
 
@@ -16,6 +18,7 @@ from stacklab_core import metrics
 
 from tests.unit.harness import needs_nginx
 from tests.unit.servers import children
+from tests.unit.wsgi.helpers import ROOT
 
 
 def samples(text: str) -> dict[tuple[str, frozenset], float]:
@@ -121,3 +124,14 @@ def test_the_middleware_in_one_process():
     assert requests_total(values, app=name, method="other", status="201") == 1  # no label minted by the client
     assert requests_total(values, app=name, method="GET", status="500") == 1  # what gunicorn answers for it
     assert requests_total(values, app=name) == 2
+
+
+@pytest.mark.parametrize("app", ["wsgi", "flask", "django", "lab"])
+def test_every_gunicorn_config_forgets_a_dead_worker(app, tmp_path, monkeypatch):
+    """child_exit of each app's gunicorn.conf.py removes a dead worker's live-gauge file (mark_process_dead)."""
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", str(tmp_path))
+    conf = runpy.run_path(str(ROOT / "services" / app / "conf" / "gunicorn.conf.py"))
+    (tmp_path / "gauge_livesum_4242.db").write_bytes(b"")
+    (tmp_path / "counter_4242.db").write_bytes(b"")
+    conf["child_exit"](None, types.SimpleNamespace(pid=4242))
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["counter_4242.db"]  # a counter stays in the sum
