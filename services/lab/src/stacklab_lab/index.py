@@ -1,4 +1,4 @@
-"""The lab index page: every service with what it is, its address and its live health (WSGI, stdlib only).
+"""The lab index page: every service with what it is, its address and its live health (WSGI; stdlib and stacklab_core).
 
 Routes: `/` the HTML page (refreshes itself), `/status.json` the same as JSON, `/healthz` "ok", `/dashboard` the
 apps' and the host's charts from Prometheus (stacklab_lab.dashboard).
