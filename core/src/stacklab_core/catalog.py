@@ -137,6 +137,25 @@ SERVICES = {
 MONITOR = "lab"
 
 
+# Where gunicorn listens in an app's container (GUNICORN_BIND in its image), on the app's back network.
+APP_PORT = 8000
+
+
+def metrics_targets() -> dict[str, dict[str, str]]:
+    """Where Prometheus reads each gunicorn app's own metrics (stacklab_core.metrics): service -> "vm_path", its
+    path on a VM's loopback metrics server (http://127.0.0.1:${METRICS_PORT}<vm_path>, ansible/roles/nginx), and
+    "compose", host:port of its app's container (path /metrics) on its back network, where the lab's app binds
+    its alias alone (docs/compose.md, "Networks")."""
+    return {
+        s.name: {
+            "vm_path": f"/metrics/{s.name}",
+            "compose": f"{s.app}-gunicorn:{APP_PORT}" if s.name == MONITOR else f"{s.app}:{APP_PORT}",
+        }
+        for s in SERVICES.values()
+        if s.gunicorn
+    }
+
+
 def networks() -> dict[str, dict]:
     """Compose network (swarm overlay) -> {"internal": bool, "services": [compose services]}. Each stack's
     published containers on a network of its own (NAME: the stack); an app with its front alone on NAME-back, a
@@ -170,8 +189,9 @@ def stacks() -> dict[str, list[Service]]:
 
 
 def as_json() -> str:
-    """The catalog for tools outside Python: every service (with its properties) and, per stack, its port keys,
-    systemd units, compose services, user, uid, VM limits and the units the stacklab_app role writes."""
+    """The catalog for tools outside Python: every service (with its properties); per stack, its port keys,
+    systemd units, compose services, user, uid, VM limits and the units the stacklab_app role writes; and where
+    Prometheus reads the gunicorn apps' metrics (metrics_targets)."""
     services = [
         {
             **asdict(s),
@@ -196,7 +216,7 @@ def as_json() -> str:
         }
         for stack, members in stacks().items()
     }
-    return json.dumps({"services": services, "stacks": by_stack}, indent=2)
+    return json.dumps({"services": services, "stacks": by_stack, "metrics": metrics_targets()}, indent=2)
 
 
 def main() -> int:

@@ -13,6 +13,8 @@ from .envfile import parse
 
 # Settings of the plan besides the ports that the checks need.
 SETTINGS = ("ECHO_PREFIX",)
+# Ports of the lab's monitoring, not of a catalog service: on a server's loopback only, never published.
+INTERNAL = ("METRICS_PORT", "PROMETHEUS_PORT")
 
 
 def plan_keys() -> tuple[str, ...]:

@@ -56,3 +56,11 @@ _stdout = {"level": "INFO", "handlers": ["console"], "propagate": False}
 logconfig_dict = {"loggers": {"gunicorn.error": _stdout, "gunicorn.access": _stdout}}
 # The lab's access-log format (stacklab_core.logs.GUNICORN_FORMAT; docs/observability.md): nginx's request id.
 access_log_format = '%(h)s %(l)s %(u)s %(t)s "%(r)s" %(s)s %(b)s "%(f)s" "%(a)s" ms=%(M)s rid=%({x-request-id}i)s'
+
+
+def child_exit(server, worker):
+    """A worker gone: prometheus_client's bookkeeping of its metric files (stacklab_core.metrics, multiprocess)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess  # here, not at the top: the master never imports the app's code
+
+        multiprocess.mark_process_dead(worker.pid)

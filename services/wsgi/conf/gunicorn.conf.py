@@ -25,3 +25,11 @@ keepalive = 5
 # No gunicornc control socket (gunicorn >= 25.1 makes one in $HOME by default): systemd reloads with HUP, and
 # several gunicorns on one host (tests, apps) would fight over the one default path.
 control_socket_disable = True
+
+
+def child_exit(server, worker):
+    """A worker gone: prometheus_client's bookkeeping of its metric files (stacklab_core.metrics, multiprocess)."""
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess  # here, not at the top: the master never imports the app's code
+
+        multiprocess.mark_process_dead(worker.pid)

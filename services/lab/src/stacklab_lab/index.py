@@ -1,11 +1,13 @@
-"""The lab index page: every service with what it is, its address and its live health (WSGI, stdlib only).
+"""The lab index page: every service with what it is, its address and its live health (WSGI; stdlib and stacklab_core).
 
-Routes: `/` the HTML page (refreshes itself), `/status.json` the same as JSON, `/healthz` "ok".
+Routes: `/` the HTML page (refreshes itself), `/status.json` the same as JSON, `/healthz` "ok", `/dashboard` the
+apps' and the host's charts from Prometheus (stacklab_lab.dashboard).
 Env: LAB_PUBLIC_HOST (the address shown, default 127.0.0.1), LAB_TLS_DOMAIN (TLS on: services with an HTTPS name
 link to https://<name>.<domain>/), LAB_TARGET_HOSTS (where the checks connect, see `checks.parse_targets`; default all
-127.0.0.1; `compose`: each service by its compose name), LAB_CHECK_TIMEOUT (default 3 s), the port plan
-(`ports.load`), LAB_TRY_DIR (where `./run try` writes NAME.json for a student's program in place of a service: its
-row says so and links its grade, `/try/NAME`).
+127.0.0.1; `compose`: each service by its compose name), LAB_CHECK_TIMEOUT (default 3 s), LAB_PROMETHEUS_URL (the
+dashboard's Prometheus; unset: the dashboard says monitoring is not running), the port plan (`ports.load`), LAB_TRY_DIR
+(where `./run try` writes NAME.json for a student's program in place of a service: its row says so and links its
+grade, `/try/NAME`).
 Check results are reused for LAB_CACHE_SECONDS (default 5) so that many open pages do not multiply the probes.
 
 Served by gunicorn (`conf/gunicorn.conf.py`), or on its own: `python -m stacklab_lab.index [--host H] [--port P]`.
@@ -28,10 +30,13 @@ from pathlib import Path
 from socketserver import ThreadingMixIn
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer, make_server
 
-from stacklab_core import checks, ports
+from stacklab_core import checks, metrics, ports
 from stacklab_core.catalog import SERVICES
 
+from stacklab_lab.dashboard import Dashboard
+
 REFRESH_SECONDS = 15
+DASHBOARD_REFRESH_SECONDS = 30
 STYLE = """
 body { font-family: system-ui, sans-serif; margin: 2rem; color: #222; }
 table { border-collapse: collapse; }
@@ -40,8 +45,13 @@ th, td { text-align: left; padding: 0.35rem 0.8rem; border-bottom: 1px solid #dd
 .down { color: #b3261e; font-weight: bold; }
 .detail { color: #555; font-size: 0.9em; }
 .try { color: #7a4a00; }
+svg.chart { width: 240px; height: 60px; background: #f6f8fa; }
+svg.chart polyline { fill: none; stroke: #1f6feb; stroke-width: 1.5; }
+svg.chart line { stroke: #bbb; }
+svg.chart circle { fill: #1f6feb; }
+svg.chart text { font-size: 9px; fill: #555; }
 """
-# The page allows nothing but its own inline style (no scripts at all).
+# The pages allow nothing but their own inline style (no scripts at all); the dashboard's charts are inline SVG.
 STYLE_HASH = base64.b64encode(hashlib.sha256(STYLE.encode()).digest()).decode()
 CSP = f"default-src 'none'; style-src 'sha256-{STYLE_HASH}'"
 
@@ -58,6 +68,7 @@ class Index:
         timeout: float = 3.0,
         cache_seconds: float = 5.0,
         try_dir: str = "",
+        prometheus_url: str = "",
     ):
         self.plan, self.targets, self.public_host = plan, targets, public_host
         self.tls_domain = tls_domain  # TLS on: services with an HTTPS name link to it (catalog.Service.https)
@@ -66,10 +77,11 @@ class Index:
         self._lock = threading.Lock()
         self._results: list[checks.Result] = []
         self._checked_at = float("-inf")
+        self.dashboard = Dashboard(prometheus_url, cache_seconds)
 
     def __call__(self, environ, start_response):
         path, method = environ.get("PATH_INFO", "/"), environ.get("REQUEST_METHOD", "GET")
-        routes = {"/": self._page, "/status.json": self._json, "/healthz": self._healthz}
+        routes = {"/": self._page, "/status.json": self._json, "/healthz": self._healthz, "/dashboard": self._dashboard}
         if tried := re.fullmatch(r"/try/(\w+)", path):
             routes[path] = lambda: self._try_report(tried.group(1))
         if path not in routes:
@@ -141,13 +153,32 @@ class Index:
 <body>
 <h1>stacklab</h1>
 <p>The services of "Internet Programming in Python" (UW, Winter 2012): {up} of {len(rows)} up.
-This page checks them again every {REFRESH_SECONDS} s.</p>
+This page checks them again every {REFRESH_SECONDS} s. Requests, errors, latency and the host's load:
+<a href="/dashboard">the dashboard</a>.</p>
 <table>
 <thead><tr><th>service</th><th>what it is</th><th>address</th><th>health</th></tr></thead>
 <tbody>
 {body}
 </tbody>
 </table>
+</body>
+</html>
+"""
+        return "200 OK", "text/html; charset=utf-8", page
+
+    def _dashboard(self):
+        page = f"""<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta http-equiv="refresh" content="{DASHBOARD_REFRESH_SECONDS}">
+<title>stacklab dashboard</title>
+<style>{STYLE}</style>
+</head>
+<body>
+<h1>stacklab dashboard</h1>
+<p><a href="/">Back to the index</a>. This page draws itself again every {DASHBOARD_REFRESH_SECONDS} s.</p>
+{self.dashboard.body()}
 </body>
 </html>
 """
@@ -192,10 +223,12 @@ def make_app(environ: Mapping[str, str] = os.environ) -> Index:
         timeout=float(environ.get("LAB_CHECK_TIMEOUT") or 3.0),
         cache_seconds=float(environ.get("LAB_CACHE_SECONDS") or 5.0),
         try_dir=environ.get("LAB_TRY_DIR", ""),
+        prometheus_url=environ.get("LAB_PROMETHEUS_URL", ""),
     )
 
 
-application = make_app()
+# Counted and timed, with /metrics in front (stacklab_core.metrics).
+application = metrics.instrument(make_app(), "lab")
 
 
 class _ThreadingServer(ThreadingMixIn, WSGIServer):

@@ -18,6 +18,8 @@ import sys
 import traceback
 from collections.abc import Callable
 
+from stacklab_core import metrics
+
 from stacklab_wsgi import csrf, pages
 from stacklab_wsgi.history import HistoryStore
 from stacklab_wsgi.settings import Settings
@@ -135,4 +137,5 @@ def create_app(settings: Settings | None = None) -> EchoApp:
     return EchoApp(settings or Settings.from_env())
 
 
-application = create_app()
+# Counted and timed, with /metrics in front (stacklab_core.metrics).
+application = metrics.instrument(create_app(), "wsgi")
