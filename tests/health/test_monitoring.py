@@ -1,0 +1,172 @@
+"""VM only (issue 22): the monitoring role's Prometheus, exporters and Alertmanager (docs/observability.md).
+
+Read-only checks (every run of site.yml): every catalog service installed has a probe series that is up, read
+from Prometheus' query API on the server's loopback; the set listens on loopback only; its configs validate with
+Debian's own tools (this machine has none of them). Marked `alerting` (one run of scripts/test-vm, on a stand-in no
+other suite is testing then): an old backup time fires BackupStale, and a stopped unit fires ServiceDown, then its
+"resolved", at a webhook receiver this test starts on the server's loopback (the URL the local inventories give
+Alertmanager).
+"""
+
+import json
+import shlex
+import time
+import urllib.parse
+
+import pytest
+import yaml
+from stacklab_core import catalog, ports
+from stacklab_testing.target import ROOT, skip_unless_vm
+
+from tests.health.test_vm import WANTED
+
+PLAN = ports.load(ROOT / "stack.env")
+PROMETHEUS = f"http://127.0.0.1:{PLAN['PROMETHEUS_PORT']}"
+LOOPBACK_PORTS = [PLAN[key] for key in ("PROMETHEUS_PORT", "ALERTMANAGER_PORT", "NODE_EXPORTER_PORT", "BLACKBOX_PORT")]
+INVENTORY_VARS = yaml.safe_load((ROOT / "ansible/inventories/local/group_vars/stacklab.yml").read_text())
+WEBHOOK = urllib.parse.urlsplit(INVENTORY_VARS["monitoring_alert_webhook_url"])
+RECEIVED = "/run/stacklab-test-webhook.jsonl"
+BACKUP_METRIC = "stacklab_backup_last_success_timestamp_seconds"
+TEXTFILE = "/usr/local/lib/stacklab/textfile.py"
+# The service the alert test stops: a hand-written server no other check of that run needs.
+STOPPED = catalog.SERVICES["hello_www"]
+
+# The receiver: every POST body (Alertmanager's webhook JSON) as one line of RECEIVED.
+RECEIVER = """
+import http.server, sys
+class Hook(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        with open(sys.argv[3], "ab") as out:
+            out.write(body.replace(b"\\n", b" ") + b"\\n")
+        self.send_response(200)
+        self.end_headers()
+    def log_message(self, *args):
+        pass
+http.server.HTTPServer((sys.argv[1], int(sys.argv[2])), Hook).serve_forever()
+"""
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _vm_only(target):
+    skip_unless_vm(target)
+
+
+def query(vm, expr: str) -> list[dict]:
+    """The instant vector of EXPR, from Prometheus' HTTP API on the server's loopback."""
+    url = f"{PROMETHEUS}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
+    code = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())"
+    answer = json.loads(vm.check_output(f"python3 -c {shlex.quote(code)} {shlex.quote(url)}"))
+    assert answer["status"] == "success", answer
+    return answer["data"]["result"]
+
+
+def wait_for(what: str, seconds: float, check):
+    """check()'s first truthy value within SECONDS (polled every 3 s), else a failure naming WHAT."""
+    deadline = time.monotonic() + seconds
+    while True:
+        value = check()
+        if value or time.monotonic() > deadline:
+            assert value, f"{what}: not within {seconds:.0f} s"
+            return value
+        time.sleep(3)
+
+
+def test_every_installed_service_has_a_probe_that_is_up(vm):
+    """One probe series per catalog service of the stacks here, each speaking the service's protocol."""
+    wanted = {s.name for s in catalog.SERVICES.values() if s.stack in WANTED}
+
+    def probes() -> dict[str, str]:
+        return {r["metric"]["service"]: r["value"][1] for r in query(vm, 'probe_success{probe=~"tcp|http"}')}
+
+    def every_one_up() -> dict[str, str] | None:
+        seen = probes()
+        return seen if all(seen.get(name) == "1" for name in wanted) else None
+
+    # A fresh converge has just started Prometheus: give it a few scrapes.
+    seen = wait_for(f"a probe up for each of {sorted(wanted)}", 90, every_one_up)
+    assert set(seen) == wanted, f"probed {sorted(seen)}, installed {sorted(wanted)}"
+
+
+def test_the_monitoring_set_listens_on_loopback_only(vm):
+    listening = vm.check_output("ss -Hltn").split("\n")
+    local = [line.split()[3] for line in listening if line.strip()]
+    for port in LOOPBACK_PORTS:
+        bound = [address for address in local if address.rsplit(":", 1)[1] == port]
+        assert bound == [f"127.0.0.1:{port}"], f"port {port}: {bound}"
+    assert not [address for address in local if address.endswith(":9094")], "alertmanager's cluster port is open"
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        "promtool check config /etc/prometheus/prometheus.yml",
+        "promtool check rules /etc/prometheus/stacklab-rules.yml",
+        "amtool check-config /etc/prometheus/alertmanager.yml",
+        "prometheus-blackbox-exporter --config.check --config.file=/etc/prometheus/blackbox.yml",
+    ],
+    ids=["prometheus", "rules", "alertmanager", "blackbox"],
+)
+def test_the_rendered_configs_validate(vm, command):
+    result = vm.run(command)
+    assert result.rc == 0, f"{command}: {result.stdout[-500:]} {result.stderr[-500:]}"
+
+
+# ---------------------------------------------------------------- alerts (scripts/test-vm's alerting run)
+
+
+@pytest.fixture(scope="module")
+def webhook(vm):
+    """A webhook receiver on the server's loopback, as a transient unit; yields received(): the alerts so far."""
+    vm.run("systemctl stop stacklab-test-webhook.service; rm -f " + RECEIVED)
+    argv = ["python3", "-c", RECEIVER, WEBHOOK.hostname, str(WEBHOOK.port), RECEIVED]
+    vm.check_output("systemd-run --unit stacklab-test-webhook --collect " + shlex.join(argv))
+
+    def received() -> list[dict]:
+        lines = vm.run(f"cat {RECEIVED}").stdout.splitlines()
+        return [alert for line in lines if line.strip() for alert in json.loads(line)["alerts"]]
+
+    yield received
+    vm.run("systemctl stop stacklab-test-webhook.service; rm -f " + RECEIVED)
+
+
+def notices(received, alertname: str, status: str, **labels: str) -> list[dict]:
+    return [
+        a for a in received()
+        if a["status"] == status and a["labels"].get("alertname") == alertname
+        and all(a["labels"].get(k) == v for k, v in labels.items())
+    ]  # fmt: skip
+
+
+@pytest.mark.alerting
+def test_an_old_backup_time_fires_backup_stale(vm, webhook):
+    """A backup time 27 hours old (written with the lab's own writer, not waited for) fires BackupStale."""
+    path = f"/var/lib/stacklab-metrics/{BACKUP_METRIC}.prom"
+    before = vm.run(f"cat {path}")
+    vm.check_output(f"python3 {TEXTFILE} {BACKUP_METRIC} {time.time() - 27 * 3600:.0f}")
+    try:
+        wait_for("BackupStale at the webhook", 90, lambda: notices(webhook, "BackupStale", "firing"))
+    finally:
+        if before.rc == 0:  # the real time back
+            vm.check_output(f"printf %s {shlex.quote(before.stdout)} > {path}")
+        else:
+            vm.check_output(f"rm -f {path}")
+
+
+@pytest.mark.alerting
+def test_a_stopped_unit_fires_service_down_then_resolved(vm, webhook):
+    """Stop one service's unit: ServiceDown for it reaches the webhook within 90 s; started again, "resolved"."""
+    units = f"{STOPPED.unit}.service"
+    vm.check_output(f"systemctl stop {units}")
+    stopped = time.monotonic()
+    try:
+        wait_for(
+            f"ServiceDown {STOPPED.name}", 90, lambda: notices(webhook, "ServiceDown", "firing", service=STOPPED.name)
+        )
+        print(f"ServiceDown {STOPPED.name} after {time.monotonic() - stopped:.0f} s")
+    finally:
+        vm.check_output(f"systemctl start {units}")
+    wait_for(
+        f"ServiceDown {STOPPED.name} resolved", 120,
+        lambda: notices(webhook, "ServiceDown", "resolved", service=STOPPED.name),
+    )  # fmt: skip
