@@ -7,9 +7,11 @@ HOST is an ssh destination (a Host of the ssh_config, e.g. stacklab-vm with host
 PostgreSQL, sshd and fail2ban, and the summed RSS of each unit's processes (ps; shared pages counted once per
 process), once idle, then after load, when --address (where the lab's ports answer, e.g.
 127.0.0.2) is given: --rounds times every service's health check (stacklab_core.checks, each service's own
-protocol) and a few pages of each web app. The cgroup's MemoryCurrent counts the page cache its processes
-caused too (under cgroup v1 all of it); MemoryPeak, the most since the unit started, needs cgroup v2. Prints a
-markdown table; asserts nothing.
+protocol) and a few pages of each web app. The monitoring set (Prometheus, Alertmanager, the node and blackbox
+exporters: ansible/roles/monitoring) is summed apart against its budget (issue 22: 150 MiB resident, 2 % CPU at
+idle), its CPU sampled over --cpu-seconds from the units' CPUUsageNSec before any load. The cgroup's
+MemoryCurrent counts the page cache its processes caused too (under cgroup v1 all of it); MemoryPeak, the most
+since the unit started, needs cgroup v2. Prints a markdown table; asserts nothing.
 """
 
 import argparse
@@ -22,7 +24,21 @@ import urllib.request
 
 from stacklab_core import ports
 
-OTHERS = ["nginx.service", "apache2.service", "postgresql@17-main.service", "ssh.service", "fail2ban.service"]
+MONITORING = [
+    "prometheus.service",
+    "prometheus-alertmanager.service",
+    "prometheus-node-exporter.service",
+    "prometheus-blackbox-exporter.service",
+]
+MONITORING_MIB, MONITORING_CPU = 150, 2.0  # the budget: resident MiB, % of one CPU at idle
+OTHERS = [
+    *MONITORING,
+    "nginx.service",
+    "apache2.service",
+    "postgresql@17-main.service",
+    "ssh.service",
+    "fail2ban.service",
+]
 VM_MIB = 1024
 PAGES = {  # stack.env port key -> pages a visitor opens (beyond the health checks)
     "CGI_PORT": ["/cgi-bin/echo_cgi.py?message=Hello"],
@@ -86,6 +102,18 @@ def load(address: str, rounds: int) -> float:
     return time.monotonic() - t0
 
 
+def cpu_percent(args, names: list[str], seconds: float) -> float:
+    """The units' CPU time over `seconds` of wall time, as % of one CPU (systemd's CPUUsageNSec, cgroup v2)."""
+
+    def used() -> int:
+        out = remote(args, "systemctl show -p CPUUsageNSec --value " + " ".join(names))
+        return sum(int(v) for v in out.split() if v.isdigit())
+
+    before = used()
+    time.sleep(seconds)
+    return 100 * (used() - before) / 1e9 / seconds
+
+
 def fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
@@ -96,10 +124,13 @@ def main() -> None:
     parser.add_argument("--ssh-config")
     parser.add_argument("--address", help="where the lab's ports answer; without it, idle figures only")
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--cpu-seconds", type=float, default=60, help="the idle CPU sample of the monitoring set")
     args = parser.parse_args()
 
     names = units(args)
     idle, idle_rss = memory(args, names), rss(args)
+    watching = [u for u in MONITORING if u in names]
+    idle_cpu = cpu_percent(args, watching, args.cpu_seconds) if watching else None
     loaded, loaded_rss, seconds = {}, {}, None
     if args.address:
         seconds = load(args.address, args.rounds)
@@ -129,6 +160,12 @@ def main() -> None:
         f"\nMiB. Of a {VM_MIB} MiB VM, by RSS: "
         + ", ".join(f"{100 * b / VM_MIB:.0f} % {c}" for c, (_, b) in sums.items())
     )
+    if watching:
+        resident = sum(idle_rss.get(u, 0.0) for u in watching)
+        print(
+            f"Monitoring set ({len(watching)} units), idle: RSS {resident:.1f} MiB (target <= {MONITORING_MIB} MiB), "
+            f"CPU {idle_cpu:.2f} % of one CPU over {args.cpu_seconds:.0f} s (target <= {MONITORING_CPU} %)."
+        )
     if seconds is not None:
         print(
             f"Load: {args.rounds} rounds of every health check and {sum(map(len, PAGES.values()))} pages "
