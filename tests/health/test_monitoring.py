@@ -88,6 +88,19 @@ def test_every_installed_service_has_a_probe_that_is_up(vm):
     assert set(seen) == wanted, f"probed {sorted(seen)}, installed {sorted(wanted)}"
 
 
+def test_prometheus_scrapes_the_monitoring_set_itself(vm):
+    """Prometheus, Alertmanager and both exporters answer their scrapes (a sandbox that kills an exporter would not)."""
+    jobs = {"prometheus", "alertmanager", "node", "blackbox"}
+
+    def every_one_up() -> dict[str, str] | None:
+        seen = {
+            r["metric"]["job"]: r["value"][1] for r in query(vm, 'up{job=~"prometheus|alertmanager|node|blackbox"}')
+        }
+        return seen if seen.keys() == jobs and set(seen.values()) == {"1"} else None
+
+    wait_for("every part of the monitoring set scraped", 60, every_one_up)
+
+
 def test_the_monitoring_set_listens_on_loopback_only(vm):
     listening = vm.check_output("ss -Hltn").split("\n")
     local = [line.split()[3] for line in listening if line.strip()]
@@ -156,7 +169,7 @@ def test_an_old_backup_time_fires_backup_stale(vm, webhook):
 @pytest.mark.alerting
 def test_a_stopped_unit_fires_service_down_then_resolved(vm, webhook):
     """Stop one service's unit: ServiceDown for it reaches the webhook within 90 s; started again, "resolved"."""
-    units = f"{STOPPED.unit}.service"
+    units = f"{STOPPED.unit}.socket {STOPPED.unit}.service"  # the socket too: a connection would start it again
     vm.check_output(f"systemctl stop {units}")
     stopped = time.monotonic()
     try:
