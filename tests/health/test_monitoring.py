@@ -3,7 +3,7 @@
 Read-only checks (every run of site.yml): every catalog service installed has a probe series that is up, read
 from Prometheus' query API on the server's loopback; the set listens on loopback only; its configs validate with
 Debian's own tools (this machine has none of them). Marked `alerting` (one run of scripts/test-vm, on a stand-in no
-other suite is testing then): an old backup time fires BackupStale, and a stopped unit fires ServiceDown, then its
+other suite is testing then): a backup run leaves its time, one made old fires BackupStale, and a stopped unit fires ServiceDown, then its
 "resolved", at a webhook receiver this test starts on the server's loopback (the URL the local inventories give
 Alertmanager).
 """
@@ -152,18 +152,23 @@ def notices(received, alertname: str, status: str, **labels: str) -> list[dict]:
 
 
 @pytest.mark.alerting
-def test_an_old_backup_time_fires_backup_stale(vm, webhook):
-    """A backup time 27 hours old (written with the lab's own writer, not waited for) fires BackupStale."""
+def test_a_backup_leaves_its_time_and_an_old_one_fires_backup_stale(vm, webhook):
+    """A real backup run leaves its last-success time for Prometheus; that time made 27 hours old (written with the
+    lab's own writer, not waited for) fires BackupStale."""
+    started = time.time()
+    vm.check_output("systemctl start stacklab-backup.service")  # a oneshot: returns when the backup is done
+
+    def fresh() -> list[dict]:
+        return [r for r in query(vm, BACKUP_METRIC) if float(r["value"][1]) >= started - 1]
+
+    wait_for(f"{BACKUP_METRIC} of this backup in Prometheus", 60, fresh)
     path = f"/var/lib/stacklab-metrics/{BACKUP_METRIC}.prom"
-    before = vm.run(f"cat {path}")
+    real = vm.check_output(f"cat {path}")
     vm.check_output(f"python3 {TEXTFILE} {BACKUP_METRIC} {time.time() - 27 * 3600:.0f}")
     try:
         wait_for("BackupStale at the webhook", 90, lambda: notices(webhook, "BackupStale", "firing"))
-    finally:
-        if before.rc == 0:  # the real time back
-            vm.check_output(f"printf %s {shlex.quote(before.stdout)} > {path}")
-        else:
-            vm.check_output(f"rm -f {path}")
+    finally:  # the real time back
+        vm.check_output(f"printf '%s\\n' {shlex.quote(real)} > {path}")
 
 
 @pytest.mark.alerting
