@@ -3,9 +3,9 @@
 Read-only checks (every run of site.yml): every catalog service installed has a probe series that is up, read
 from Prometheus' query API on the server's loopback; the set listens on loopback only; its configs validate with
 Debian's own tools (this machine has none of them). Marked `alerting` (one run of scripts/test-vm, on a stand-in no
-other suite is testing then): a backup run leaves its time, one made old fires BackupStale, and a stopped unit fires ServiceDown, then its
-"resolved", at a webhook receiver this test starts on the server's loopback (the URL the local inventories give
-Alertmanager).
+other suite is testing then): a backup run leaves its time, one made old fires BackupStale, and a stopped unit
+fires ServiceDown, then its "resolved", at a webhook receiver this test starts on the server's loopback (the URL
+the local inventories give Alertmanager).
 """
 
 import json
@@ -22,7 +22,7 @@ from tests.health.test_vm import WANTED
 
 PLAN = ports.load(ROOT / "stack.env")
 PROMETHEUS = f"http://127.0.0.1:{PLAN['PROMETHEUS_PORT']}"
-LOOPBACK_PORTS = [PLAN[key] for key in ("PROMETHEUS_PORT", "ALERTMANAGER_PORT", "NODE_EXPORTER_PORT", "BLACKBOX_PORT")]
+LOOPBACK_PORTS = [PLAN[key] for key in ports.MONITORING_PORTS]
 INVENTORY_VARS = yaml.safe_load((ROOT / "ansible/inventories/local/group_vars/stacklab.yml").read_text())
 WEBHOOK = urllib.parse.urlsplit(INVENTORY_VARS["monitoring_alert_webhook_url"])
 RECEIVED = "/run/stacklab-test-webhook.jsonl"

@@ -13,6 +13,8 @@ from .envfile import parse
 
 # Settings of the plan besides the ports that the checks need.
 SETTINGS = ("ECHO_PREFIX",)
+# Ports of the plan that belong to no catalog service: the monitoring set's (ansible/roles/monitoring), on loopback.
+MONITORING_PORTS = ("PROMETHEUS_PORT", "ALERTMANAGER_PORT", "NODE_EXPORTER_PORT", "BLACKBOX_PORT")
 
 
 def plan_keys() -> tuple[str, ...]:
