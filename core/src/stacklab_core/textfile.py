@@ -4,7 +4,7 @@ The backup job (stacklab_backup) and certbot's deploy hook (ansible/roles/acme) 
 /var/lib/stacklab-metrics, a directory the node exporter reads besides Debian's own; Prometheus alerts when the
 time is old. Written atomically (a hidden temp file in the same directory, then a rename): the collector never
 reads half a file. Standard library only: `python3 textfile.py NAME [VALUE]` writes NAME.prom with VALUE (default:
-now) from a bare python3 (the monitoring role installs it as /usr/local/sbin/stacklab-textfile).
+now) from a bare python3 (the monitoring role installs it as /usr/local/lib/stacklab/textfile.py).
 """
 
 import os
@@ -33,10 +33,10 @@ def stamp(name: str, help_: str, directory: Path = DIRECTORY) -> Path | None:
 def main(argv: list[str] | None = None) -> int:
     args = sys.argv[1:] if argv is None else argv
     if not 1 <= len(args) <= 2:
-        print("usage: stacklab-textfile NAME [VALUE]", file=sys.stderr)
+        print("usage: python3 textfile.py NAME [VALUE]", file=sys.stderr)
         return 2
     value = float(args[1]) if len(args) == 2 else time.time()
-    write(args[0], value, "last success, seconds since the epoch (stacklab-textfile)")
+    write(args[0], value, "last success, seconds since the epoch (stacklab_core.textfile)")
     return 0
 
 
