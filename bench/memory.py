@@ -7,9 +7,11 @@ HOST is an ssh destination (a Host of the ssh_config, e.g. stacklab-vm with host
 PostgreSQL, sshd and fail2ban, and the summed RSS of each unit's processes (ps; shared pages counted once per
 process), once idle, then after load, when --address (where the lab's ports answer, e.g.
 127.0.0.2) is given: --rounds times every service's health check (stacklab_core.checks, each service's own
-protocol) and a few pages of each web app. The cgroup's MemoryCurrent counts the page cache its processes
-caused too (under cgroup v1 all of it); MemoryPeak, the most since the unit started, needs cgroup v2. Prints a
-markdown table; asserts nothing.
+protocol) and a few pages of each web app. The monitoring set (Prometheus, Alertmanager, the node and blackbox
+exporters: ansible/roles/monitoring) is summed apart against its budget (issue 22: 150 MiB resident, 2 % CPU at
+idle), its CPU sampled over --cpu-seconds from /proc before any load. The cgroup's
+MemoryCurrent counts the page cache its processes caused too (under cgroup v1 all of it); MemoryPeak, the most
+since the unit started, needs cgroup v2. Prints a markdown table; asserts nothing.
 """
 
 import argparse
@@ -22,7 +24,22 @@ import urllib.request
 
 from stacklab_core import ports
 
-OTHERS = ["nginx.service", "apache2.service", "postgresql@17-main.service", "ssh.service", "fail2ban.service"]
+MONITORING = [
+    "prometheus.service",
+    "prometheus-alertmanager.service",
+    "prometheus-node-exporter.service",
+    "prometheus-blackbox-exporter.service",
+]
+MONITORING_MIB, MONITORING_CPU = 150, 2.0  # the budget: resident MiB, % of one CPU at idle
+CLOCK_TICKS = 100  # /proc/PID/stat's unit of CPU time (USER_HZ, 100 on Linux)
+OTHERS = [
+    *MONITORING,
+    "nginx.service",
+    "apache2.service",
+    "postgresql@17-main.service",
+    "ssh.service",
+    "fail2ban.service",
+]
 VM_MIB = 1024
 PAGES = {  # stack.env port key -> pages a visitor opens (beyond the health checks)
     "CGI_PORT": ["/cgi-bin/echo_cgi.py?message=Hello"],
@@ -86,6 +103,30 @@ def load(address: str, rounds: int) -> float:
     return time.monotonic() - t0
 
 
+def sample(args, names: list[str]) -> tuple[int, float]:
+    """(CPU clock ticks used so far, anonymous resident MiB) summed over the units' main processes, from /proc
+    (the stand-ins have no CPU accounting: CPUUsageNSec is not set). Each monitoring unit is one Go process."""
+    pids = remote(args, "systemctl show -p MainPID --value " + " ".join(names)).split()
+    out = remote(
+        args,
+        "for p in " + " ".join(pids) + "; do echo $(cut -d' ' -f14,15 /proc/$p/stat)"
+        " $(awk '/^RssAnon:/ {print $2}' /proc/$p/status); done",
+    )
+    ticks, anon = 0, 0.0
+    for line in out.splitlines():
+        utime, stime, kib = line.split()
+        ticks, anon = ticks + int(utime) + int(stime), anon + int(kib) / 1024
+    return ticks, anon
+
+
+def idle_cost(args, names: list[str], seconds: float) -> tuple[float, float]:
+    """(% of one CPU over `seconds`, anonymous resident MiB) of the units at idle."""
+    before, _ = sample(args, names)
+    time.sleep(seconds)
+    after, anon = sample(args, names)
+    return 100 * (after - before) / CLOCK_TICKS / seconds, anon
+
+
 def fmt(value: float | None) -> str:
     return "-" if value is None else f"{value:.1f}"
 
@@ -96,10 +137,13 @@ def main() -> None:
     parser.add_argument("--ssh-config")
     parser.add_argument("--address", help="where the lab's ports answer; without it, idle figures only")
     parser.add_argument("--rounds", type=int, default=20)
+    parser.add_argument("--cpu-seconds", type=float, default=60, help="the idle CPU sample of the monitoring set")
     args = parser.parse_args()
 
     names = units(args)
     idle, idle_rss = memory(args, names), rss(args)
+    watching = [u for u in MONITORING if u in names]
+    idle_cpu, idle_anon = idle_cost(args, watching, args.cpu_seconds) if watching else (None, None)
     loaded, loaded_rss, seconds = {}, {}, None
     if args.address:
         seconds = load(args.address, args.rounds)
@@ -129,6 +173,14 @@ def main() -> None:
         f"\nMiB. Of a {VM_MIB} MiB VM, by RSS: "
         + ", ".join(f"{100 * b / VM_MIB:.0f} % {c}" for c, (_, b) in sums.items())
     )
+    if watching:
+        resident = sum(idle_rss.get(u, 0.0) for u in watching)
+        print(
+            f"Monitoring set ({len(watching)} units), idle: RSS {resident:.1f} MiB, of which anonymous "
+            f"{idle_anon:.1f} MiB (the rest: the binaries' code, file pages the kernel can drop) "
+            f"(target <= {MONITORING_MIB} MiB); CPU {idle_cpu:.2f} % of one CPU over {args.cpu_seconds:.0f} s "
+            f"(target <= {MONITORING_CPU} %)."
+        )
     if seconds is not None:
         print(
             f"Load: {args.rounds} rounds of every health check and {sum(map(len, PAGES.values()))} pages "

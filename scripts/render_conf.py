@@ -7,10 +7,11 @@ for containers: the image builds run it, and on a host it shows what a container
     uv run scripts/render_conf.py services/flask/conf/nginx-site.conf.j2 - --vars services/flask/conf/nginx-site.env
 
 Variables: every stack.env key lower-cased (`flask_port`), a key set in the environment overriding the file's
-value (as compose does: build args carry the resolved port plan), then the --vars file's (name=value lines: a
-front's values in its image, services/<name>/conf/nginx-site.env, which stacklab_swarm reuses), then each
---set. A variable the template uses without a `default` and nobody sets is an error, not an empty string. Needs
-jinja2 (the workspace's dev tools; in images, the python runtime's venv).
+value (as compose does: build args carry the resolved port plan), and as Ansible's group_vars name them, the
+plan itself (`stacklab_plan`, its keys as written) and the catalog (`stacklab_catalog`, catalog.py's JSON); then
+the --vars file's (name=value lines: a front's values in its image, services/<name>/conf/nginx-site.env, which
+stacklab_swarm reuses), then each --set. A variable the template uses without a `default` and nobody sets is an
+error, not an empty string. Needs jinja2 (the workspace's dev tools; in images, the python runtime's venv).
 
 Imports and includes are looked up beside the template, then in --templates: by default the nginx role's
 templates/ folder, which holds what the nginx fronts share (nginx-front.j2), as Ansible's template module finds it
@@ -18,11 +19,14 @@ when the role installs a site (ansible/roles/nginx/tasks/site.yml).
 """
 
 import argparse
+import json
 import os
+import re
 import sys
 from pathlib import Path
 
 import jinja2
+from stacklab_core import catalog
 from stacklab_core.envfile import read  # the lab's one KEY=VALUE reader (image builds install stacklab-core)
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -51,6 +55,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     variables = plan(args.env_file)
+    variables |= {
+        "stacklab_plan": {key.upper(): value for key, value in variables.items()},
+        "stacklab_catalog": json.loads(catalog.as_json()),
+    }
     if args.vars:
         try:
             variables |= read(args.vars)
@@ -69,6 +77,7 @@ def main(argv: list[str] | None = None) -> int:
         keep_trailing_newline=True,
         autoescape=False,  # noqa: S701 (server configuration, not HTML)
     )
+    environment.filters["regex_escape"] = re.escape  # as Ansible's filter does
     try:
         text = environment.get_template(args.template.name).render(variables)
     except jinja2.TemplateError as exc:

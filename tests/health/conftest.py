@@ -3,7 +3,8 @@ compose helpers for the container-only tests.
 
 Markers: `container` = needs the compose target (skipped on a VM); `disruptive` = kills or recreates containers
 (run last, after every read-only test); `attack` = slow-client and flood attacks (test_slow_clients.py), which
-scripts/test-vm runs once per CI (`-m "not attack"` in its other runs).
+scripts/test-vm runs once per CI (`-m "not attack"` in its other runs); `alerting` = stops a unit and fakes an old
+backup to fire alerts (test_monitoring.py), once per CI on a stand-in no other suite tests at that moment.
 """
 
 import json
@@ -23,6 +24,7 @@ def pytest_configure(config):
     config.addinivalue_line("markers", "container: needs the compose target; skipped on a VM")
     config.addinivalue_line("markers", "disruptive: kills or recreates containers; runs after the other tests")
     config.addinivalue_line("markers", "attack: slow-client and flood attacks, bounded; once per CI on the VMs")
+    config.addinivalue_line("markers", "alerting: stops a unit to fire alerts; once per CI, on a VM no one else tests")
 
 
 def pytest_collection_modifyitems(config, items):

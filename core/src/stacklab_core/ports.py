@@ -13,8 +13,9 @@ from .envfile import parse
 
 # Settings of the plan besides the ports that the checks need.
 SETTINGS = ("ECHO_PREFIX",)
-# Ports of the lab's monitoring, not of a catalog service: on a server's loopback only, never published.
-INTERNAL = ("METRICS_PORT", "PROMETHEUS_PORT")
+# Ports of the plan that belong to no catalog service: the monitoring set's (ansible/roles/monitoring) and the apps'
+# metrics server (nginx, for Prometheus alone), on a server's loopback only, never published.
+MONITORING_PORTS = ("METRICS_PORT", "PROMETHEUS_PORT", "ALERTMANAGER_PORT", "NODE_EXPORTER_PORT", "BLACKBOX_PORT")
 
 
 def plan_keys() -> tuple[str, ...]:

@@ -25,7 +25,8 @@ stops the apps, switches the databases by renaming (one transaction), loads each
 each) and starts the apps again. Bad input changes nothing. Config: targets.py (/etc/stacklab/backup.env).
 
 This module is the command line; the work is in create.py, restore.py and archive.py (the format, verify, list,
-prune, cat), and in targets.py (where the data is). The zipapp carries stacklab_core.layout (the server paths).
+prune, cat), and in targets.py (where the data is). The zipapp carries stacklab_core.layout (the server paths)
+and stacklab_core.textfile (the last-success time it leaves for the monitoring).
 """
 
 from __future__ import annotations
@@ -40,13 +41,15 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from stacklab_core import layout
+from stacklab_core import layout, textfile
 
 from stacklab_backup.archive import MANIFEST, archives, describe, prune, verify, write_archive
 from stacklab_backup.create import create
 from stacklab_backup.offsite import is_sealed, opened, seal
 from stacklab_backup.restore import restore
 from stacklab_backup.targets import BackupError, load
+
+BACKUP_METRIC = "stacklab_backup_last_success_timestamp_seconds"
 
 
 @contextmanager
@@ -101,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
                 for name, info in manifest["files"].items():
                     print(f"{name}  {info['size']} bytes")
                 print(path)
+                # For the BackupStale alert (docs/observability.md): only a verified archive counts.
+                textfile.stamp(BACKUP_METRIC, "end of the last successful stacklab-backup create, epoch seconds")
             case "list":
                 for path in archives(directory):
                     print(describe(path))

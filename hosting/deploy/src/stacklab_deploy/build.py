@@ -46,7 +46,7 @@ TOOL_MAIN = "import sys\n\nfrom {package}.tool import main\n\nsys.exit(main())\n
 # The server tools shipped as zipapps: package -> its source folder in the checkout. Each zipapp also carries the
 # stacklab_core modules below (standard library only, like the tools): a bare python3 runs it, with no venv.
 TOOLS = {"stacklab_release": "hosting/release/src", "stacklab_backup": "hosting/backup/src"}
-TOOL_CORE = ("core/src", "stacklab_core", ("__init__.py", "layout.py"))
+TOOL_CORE = ("core/src", "stacklab_core", ("__init__.py", "layout.py", "textfile.py"))
 ZIP_TIME = (1980, 1, 1, 0, 0, 0)  # fixed: the same sources give the same zipapp, so Ansible's copy stays unchanged
 
 
