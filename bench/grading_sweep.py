@@ -17,7 +17,7 @@ from stacklab_grading import roster, sweep
 from stacklab_grading.exercises import EXERCISES
 
 from tests.unit.grading import zoo_class
-from tests.unit.servers import ensure_fd_limit, free_port
+from tests.unit.servers import ensure_fd_limit, free_ports
 
 TARGET = 120.0  # seconds
 
@@ -31,7 +31,7 @@ def main() -> None:
     names = [name for name, exercise in EXERCISES.items() if not exercise.by_roster_port]  # the default sweep
     without_zoo = [name for name in names if not (zoo_class.ZOO / name).is_dir()]
     seats = zoo_class.seats([name for name in names if name not in without_zoo])
-    ports = {name: free_port() for name in names}
+    ports = free_ports(names)
     with tempfile.TemporaryDirectory() as workdir:
         start = time.monotonic()
         servers = zoo_class.run_class(Path(workdir), seats, ports)

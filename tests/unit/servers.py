@@ -38,6 +38,16 @@ def free_port() -> int:
     raise RuntimeError(f"no free port in {TEST_PORTS}")
 
 
+def free_ports(names) -> dict:
+    """A distinct free port for each name (free_port alone may hand out one twice: nothing holds it in between)."""
+    ports: dict = {}
+    for name in names:
+        while (port := free_port()) in ports.values():
+            pass
+        ports[name] = port
+    return ports
+
+
 def ensure_fd_limit(needed: int) -> None:
     """Raise this test process's open-file limit, or skip if the machine's hard limit is too low."""
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)

@@ -12,7 +12,7 @@ from stacklab_grading.exercises import EXERCISES
 
 from tests.unit.grading import zoo_class
 from tests.unit.grading.helpers import ZOO, expectation
-from tests.unit.servers import BIN, ensure_fd_limit, free_port
+from tests.unit.servers import BIN, ensure_fd_limit, free_ports
 
 WAIT = "1.5"  # seconds per reply, as in test_zoo: broken servers fail fast, correct ones answer in milliseconds
 # The exercises with a zoo of students' servers that a roster without their column grades (not the web apps).
@@ -23,7 +23,7 @@ GRADED = [name for name, e in EXERCISES.items() if (ZOO / name).is_dir() and not
 def school(tmp_path):
     ensure_fd_limit(4096)
     seats = zoo_class.seats(GRADED)
-    ports = {name: free_port() for name in GRADED}
+    ports = free_ports(GRADED)
     servers = zoo_class.run_class(tmp_path, seats, ports)
     zoo_class.write_roster(tmp_path / "class.csv", seats, ports)
     yield tmp_path, seats, ports, servers

@@ -15,6 +15,7 @@ import pytest
 import requests
 from prometheus_client.parser import text_string_to_metric_families
 from stacklab_core import metrics
+from stacklab_core.logs import GUNICORN_FORMAT
 
 from tests.unit.harness import needs_nginx
 from tests.unit.servers import children
@@ -36,7 +37,7 @@ def requests_total(values: dict, **labels: str) -> float:
 
 
 def worker_pids(log: str, path: str) -> set[str]:
-    """The workers that served `path`, from the access log's pid= field (services/wsgi/conf/gunicorn.conf.py)."""
+    """The workers that served `path`, from the pid= field the `metered` fixture adds to the access log."""
     return set(re.findall(rf'"GET {re.escape(path)} HTTP/1.1" \d+ .* pid=<(\d+)>', log))
 
 
@@ -47,6 +48,8 @@ def metered(start_gunicorn, tmp_path):
     (tmp_path / "not-a-folder").write_text("")
     (tmp_path / "multiproc").mkdir()
     return start_gunicorn(
+        # The deployed access log plus the worker's pid (GUNICORN_CMD_ARGS beats the conf file).
+        GUNICORN_CMD_ARGS=f"--access-logformat '{GUNICORN_FORMAT} pid=%(p)s'",
         PROMETHEUS_MULTIPROC_DIR=str(tmp_path / "multiproc"),
         WSGI_HISTORY_DB=str(tmp_path / "not-a-folder" / "history.sqlite3"),
     )
