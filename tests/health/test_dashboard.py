@@ -9,7 +9,6 @@ Chromium comes with the unit stage's host packages (./run's _host_packages).
 
 import os
 import re
-import shutil
 import struct
 import subprocess
 import time
@@ -17,6 +16,7 @@ import time
 import pytest
 import requests
 from stacklab_core import catalog
+from stacklab_testing.browser import chromium
 from stacklab_testing.web import TIMEOUT, base_url
 
 pytestmark = pytest.mark.skipif(
@@ -24,8 +24,6 @@ pytestmark = pytest.mark.skipif(
 )
 
 APPS = [s for s in catalog.SERVICES.values() if s.gunicorn]
-CHROMIUM_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync")  # fmt: skip
 DRAWN = re.compile(r"<(polyline|circle) ")  # a chart with at least one point
 WAIT = 60  # seconds for Prometheus to scrape the load (every 15 s; a rate needs two scrapes)
 
@@ -49,13 +47,6 @@ def empty(page: str) -> list[str]:
     return missing
 
 
-def chromium() -> str:
-    found = shutil.which("chromium")
-    if not found:
-        pytest.fail("no chromium on PATH: the unit stage installs it (./run unit, the Debian package chromium)")
-    return found
-
-
 def test_the_dashboard_draws_every_chart_in_chromium(target, tmp_path):
     for service in APPS:  # a short load on every app, through its front
         for path in ("/healthz", "/", "/no-such-page"):
@@ -66,7 +57,7 @@ def test_the_dashboard_draws_every_chart_in_chromium(target, tmp_path):
         assert time.monotonic() < deadline, f"after {WAIT} s the dashboard still lacks: {missing}"
         time.sleep(3)
 
-    browser = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    browser = chromium(tmp_path / "profile")
     dom = subprocess.run([*browser, "--dump-dom", url], capture_output=True, text=True, timeout=60).stdout
     assert "<h1>stacklab dashboard</h1>" in dom
     assert not empty(dom), empty(dom)

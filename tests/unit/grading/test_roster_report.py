@@ -3,28 +3,18 @@
 the screenshot is a real picture). Chromium comes from the unit stage (`./run unit` installs the Debian package)."""
 
 import re
-import shutil
 import struct
 import subprocess
 
 import pytest
 from stacklab_grading import roster
 from stacklab_grading.exercises import EXERCISES
+from stacklab_testing.browser import chromium
 
 from tests.unit.grading import zoo_class
 from tests.unit.grading.helpers import ZOO, expectation
 from tests.unit.servers import BIN, free_port
 
-CHROMIUM_FLAGS = (
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-)
 NASTY = '<b>Eve</b> & "co"'  # a name that must show as text, not markup
 
 
@@ -74,16 +64,6 @@ def test_a_roster_mistake_exits_2_with_the_message(tmp_path):
     assert "line 2: echo port 'x' is not a port or '-'" in result.stderr
 
 
-def chromium() -> str:
-    found = shutil.which("chromium")
-    if not found:
-        pytest.fail(
-            "no chromium on PATH: the unit stage installs it (./run unit, or `./run _host_packages`: the "
-            "Debian package chromium)"
-        )
-    return found
-
-
 def test_the_report_renders_in_headless_chromium(tmp_path):
     port = free_port()
     correct, broken = (
@@ -113,7 +93,7 @@ def test_the_report_renders_in_headless_chromium(tmp_path):
         servers.stop()
     assert "1 pass, 1 fail, 1 unreachable, 0 not run" in sweep.stdout, sweep.stderr
     page = (tmp_path / "grades.html").as_uri()
-    browser = [chromium(), *CHROMIUM_FLAGS, f"--user-data-dir={tmp_path / 'profile'}"]
+    browser = chromium(tmp_path / "profile")
     dom = subprocess.run([*browser, "--dump-dom", page], capture_output=True, text=True, timeout=60).stdout
     assert dom.count('<td class="cell ') == 3
     assert '<td class="cell pass"' in dom and "first passed " in dom
