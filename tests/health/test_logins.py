@@ -24,10 +24,16 @@ BURST = 10
 def test_a_login_flood_is_throttled_while_pages_and_other_logins_answer(target):
     base = base_url(target, "DJANGO_PORT")
     try:
+        start = time.monotonic()
         outcomes, times = flood(base, f"flood-{nonce()}", count=30, page=PAGE)
+        elapsed = time.monotonic() - start
         for path in LOGIN_PATHS:
             assert set(outcomes[path]) <= {"refused", "locked", "shed"}, outcomes[path]
-            assert "refused" not in outcomes[path][-10:], f"{path}: the flood was not throttled: {outcomes[path]}"
+        # One bucket for both forms: the burst, plus one login per REFILL seconds while the flood ran (a slow
+        # machine's flood lasts long enough for a few), reach the app; nginx sheds every other one.
+        reached = sum(len(o) - o.count("shed") for o in outcomes.values())
+        allowed = BURST + 1 + int(elapsed / REFILL)
+        assert reached <= allowed, f"{reached} reached the app in {elapsed:.1f} s, nginx lets {allowed}: {outcomes}"
         checked = sum(o.count("refused") for o in outcomes.values())
         assert checked <= 5, f"{checked} of the flood's passwords were checked (PBKDF2), the failure limit is 5"
         assert all(status == 200 for _, status in times), times
