@@ -1,5 +1,6 @@
 """Compose only, disruptive: a container whose main process dies comes back healthy by itself, and the services
-that need it work again (their black-box check, and a real page of the web apps: healthy is only /healthz).
+that need it work again (their black-box check, and a real page of the web apps: healthy is only /healthz); a
+gunicorn app counts its requests again (its metrics directory, a tmpfs, stays writable across the restart).
 
 The process is killed with SIGKILL from the host, as a crash or the kernel's OOM killer would. (`docker kill`
 itself counts as an operator's stop: Docker disables the restart policy until the next start, by design.)
@@ -7,6 +8,7 @@ itself counts as an operator's stop: Docker disables the restart policy until th
 
 import os
 import signal
+import subprocess
 import time
 
 import pytest
@@ -17,6 +19,13 @@ from stacklab_testing.web import PAGES
 pytestmark = [pytest.mark.container, pytest.mark.disruptive]
 
 RECOVERY_SECONDS = 120
+GUNICORN_APPS = {s.app for s in SERVICES if s.gunicorn}
+# The app's counters as its /metrics serves them (stacklab_core.metrics), read in its container as its own user.
+READ_METRICS = (
+    "import os; from prometheus_client import CollectorRegistry, generate_latest, multiprocess; "
+    "r = CollectorRegistry(); multiprocess.MultiProcessCollector(r, os.environ['PROMETHEUS_MULTIPROC_DIR']); "
+    "print(generate_latest(r).decode())"
+)
 
 
 @pytest.mark.parametrize("compose_service", CONTAINERS)
@@ -42,3 +51,8 @@ def test_crashed_container_comes_back_healthy(target, inspect, compose_service):
     for name in needing:
         if name in PAGES:
             PAGES[name](target)
+    if compose_service in GUNICORN_APPS:
+        read = ["docker", "exec", target.container_name(compose_service), "python3", "-c", READ_METRICS]
+        metrics = subprocess.run(read, capture_output=True, text=True, timeout=30, check=True).stdout
+        # Its healthcheck's GET /healthz since the restart, at least (the tmpfs began empty).
+        assert 'method="GET",status="200"' in metrics, f"{compose_service} counts no request since its restart"
