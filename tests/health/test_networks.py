@@ -17,8 +17,9 @@ BACK_ENDS = {"postgres": 5432, **{s.app: APP_PORT for s in SERVICES.values() if 
 # Containers with a python3 of their own that must reach none of them (the lab's app only its own gunicorn).
 OUTSIDERS = ("echo", "chat", "hello-www", "cgi", "lab")
 
-# Run inside a container by its own python3: a TCP connect to every "host port" in argv, all at once (an address
-# another network isolates drops the SYN: each try waits its whole timeout); prints the ones that connected.
+# Run inside a container by its own python3: a TCP connect to every "host port" in argv, 8 at a time (an address
+# another network isolates drops the SYN: each try waits its whole timeout; more threads would meet the smallest
+# containers' pids limit, 16, which counts threads); prints the ones that connected.
 CONNECT = """
 import json, socket, sys
 from concurrent.futures import ThreadPoolExecutor
@@ -30,7 +31,7 @@ def opens(target):
     except OSError:
         return False
 targets = sys.argv[1:]
-with ThreadPoolExecutor(len(targets)) as pool:
+with ThreadPoolExecutor(8) as pool:
     print(json.dumps([t for t, ok in zip(targets, pool.map(opens, targets)) if ok]))
 """
 
