@@ -8,11 +8,14 @@ served without a failed request.
 Environment (scripts/test-vm's tls_proof sets it): STACKLAB_TLS_DOMAIN (the host's stacklab_domain; unset: the
 module is skipped), STACKLAB_TLS_CA (the CA root the chain must verify against: pebble's /roots/0),
 STACKLAB_VM_ADDRESS (where the names resolve: the stand-in's published address), STACKLAB_VM_HOST (inside, for
-`check --deploy` and the renewal).
+`check --deploy` and the renewal). /metrics is refused on every HTTPS name as on the plain ports, and the renewal
+leaves its time where the node exporter serves it (certbot's deploy hook, stacklab_core.textfile).
 """
 
 import http.client
 import os
+import re
+import shlex
 import socket
 import ssl
 import threading
@@ -97,6 +100,11 @@ def test_https_chain_name_and_hsts(target, service):
     assert response.status == 200
     assert response.getheader("Strict-Transport-Security") == HSTS
     assert "nginx/" not in (response.getheader("Server") or "")
+
+
+@pytest.mark.parametrize("service", HTTPS, ids=lambda s: s.name)
+def test_app_metrics_are_not_served_over_https(target, service):
+    assert https_get(target.address, service.https_name(DOMAIN), "/metrics").status == 404
 
 
 @pytest.mark.parametrize("service", HTTPS, ids=lambda s: s.name)
@@ -203,9 +211,19 @@ def serial(address: str, name: str) -> int:
         return int(tls.getpeercert()["serialNumber"], 16)
 
 
+def renewed_at(server, exporter_port: int) -> float:
+    """The renewal time certbot's deploy hook left, as the server's node exporter serves it (0: none)."""
+    url = f"http://127.0.0.1:{exporter_port}/metrics"
+    code = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())"
+    served = server.check_output(f"python3 -c {shlex.quote(code)} {shlex.quote(url)}")
+    found = re.search(r"^stacklab_certbot_last_success_timestamp_seconds (\S+)$", served, re.MULTILINE)
+    return float(found[1]) if found else 0.0
+
+
 def test_forced_renewal_is_served_without_a_failed_request(target, inside):
     name = catalog.SERVICES["lab"].https_name(DOMAIN)
     before = serial(target.address, name)
+    clock = time.time()
     failures, requests_done, stop = [], [0], threading.Event()
 
     def keep_asking():
@@ -234,4 +252,6 @@ def test_forced_renewal_is_served_without_a_failed_request(target, inside):
     assert serial(target.address, name) != before, "the renewed certificate is not the one served"
     assert not failures, failures[:3]
     assert requests_done[0] > 5
+    renewed = renewed_at(inside(catalog.SERVICES["lab"]), target.port("NODE_EXPORTER_PORT"))
+    assert renewed >= clock - 1, f"the node exporter shows no renewal since {clock:.0f}: {renewed:.0f}"
     print(f"renewal {seconds:.1f} s, {requests_done[0]} requests during it, none failed")
