@@ -24,7 +24,7 @@ WAIT = 60  # seconds: a scrape every 15 s, and the set may have just been restar
 
 
 def api(target, path: str, **params: str) -> dict:
-    url = f"http://{target.address}:{target.port('PROMETHEUS_PORT')}/api/v1/{path}?{urllib.parse.urlencode(params)}"
+    url = f"http://127.0.0.1:{target.port('PROMETHEUS_PORT')}/api/v1/{path}?{urllib.parse.urlencode(params)}"
     with urllib.request.urlopen(url, timeout=10) as answer:
         body = json.loads(answer.read())
     assert body["status"] == "success", body
