@@ -15,6 +15,7 @@ from stacklab_core import catalog
 
 pytestmark = [
     pytest.mark.container,
+    pytest.mark.scraped,
     pytest.mark.skipif(
         os.environ.get("STACKLAB_MONITORING") != "1", reason="monitoring is not part of this run (STACKLAB_MONITORING)"
     ),
