@@ -23,12 +23,19 @@ def pytest_addoption(parser):
 def pytest_configure(config):
     config.addinivalue_line("markers", "container: needs the compose target; skipped on a VM")
     config.addinivalue_line("markers", "disruptive: kills or recreates containers; runs after the other tests")
+    config.addinivalue_line(
+        "markers", "scraped: reads what Prometheus scraped; runs after the other checks, before the disruptive ones"
+    )
     config.addinivalue_line("markers", "attack: slow-client and flood attacks, bounded; once per CI on the VMs")
     config.addinivalue_line("markers", "alerting: stops a unit to fire alerts; once per CI, on a VM no one else tests")
 
 
 def pytest_collection_modifyitems(config, items):
-    items.sort(key=lambda item: item.get_closest_marker("disruptive") is not None)  # stable: order kept otherwise
+    # Stable: the order is kept otherwise. What reads Prometheus comes late, when it has scraped for minutes (no
+    # wait for a second scrape), and before any container or unit is stopped.
+    items.sort(
+        key=lambda item: 2 if item.get_closest_marker("disruptive") else bool(item.get_closest_marker("scraped"))
+    )
     if targets.load(config.getoption("--target")).is_compose:
         return
     skip = pytest.mark.skip(reason="compose-only check; the target is a VM or a swarm stack")

@@ -1,11 +1,10 @@
 """Compose only: what docker-compose.yml promises, mostly read from `docker compose config` (no containers touched).
 
-Plain `docker compose up` is the whole lab (no profiles); naming a stack's front service starts that stack alone;
-the base images are built, never run; every port is the plan's, published on 127.0.0.1 only; every service that
-runs has a healthcheck, a restart policy, the locked-down settings and resource limits; secrets come from ./secrets
-files. What a
-user sees when the secrets or the wheelhouse are missing names the command to run. One disruptive test starts a
-stack alone from nothing for real.
+Plain `docker compose up` is the whole lab (its one profile, monitoring, adds Prometheus and the exporters); naming a
+stack's front service starts that stack alone; the base images are built, never run; every port is the plan's,
+published on 127.0.0.1 only; every service that runs has a healthcheck, a restart policy, the locked-down settings
+and resource limits; secrets come from ./secrets files. What a user sees when the secrets or the wheelhouse are
+missing names the command to run. One disruptive test starts a stack alone from nothing for real.
 """
 
 import ipaddress
@@ -16,6 +15,7 @@ import shutil
 import subprocess
 
 import pytest
+from stacklab_core.catalog import MONITORING_PROFILE, MONITORING_SERVICES
 from stacklab_testing.target import CONTAINERS, JOBS, ROOT, SERVICES
 
 pytestmark = pytest.mark.container
@@ -28,9 +28,11 @@ BASES = {"python", "nginx"}
 NOT_SET = "run ./run up once"  # what compose and the build say when something `./run up` makes is missing
 
 
-def config(*services: str) -> dict:
-    """`docker compose config` as compose resolves it for `up` (with `services`: those and their dependencies)."""
+def config(*services: str, profile: str = "") -> dict:
+    """`docker compose config` as compose resolves it for `up` (with `services`: those and their dependencies;
+    with `profile`, as `up --profile PROFILE`)."""
     env = {key: value for key, value in os.environ.items() if key != "COMPOSE_PROFILES"}
+    env |= {"COMPOSE_PROFILES": profile} if profile else {}
     out = subprocess.run(
         ["docker", "compose", "config", "--format", "json", *services],
         cwd=ROOT,
@@ -52,6 +54,23 @@ def test_the_whole_lab_with_no_profiles():
     assert all("profiles" not in spec for spec in services.values()), "plain `docker compose up` must start all"
     assert running(services) == {*CONTAINERS, *JOBS}
     assert set(services) - running(services) == BASES
+
+
+def test_the_monitoring_profile_adds_its_set_with_prometheus_on_loopback(target):
+    """`--profile monitoring`: the whole lab and the monitoring set, locked down; only Prometheus and Alertmanager
+    publish a port, the plan's, on 127.0.0.1 (never PUBLISH_ADDR's address: no student needs them)."""
+    services = config(profile=MONITORING_PROFILE)["services"]
+    assert running(services) == {*CONTAINERS, *JOBS, *MONITORING_SERVICES}
+    published = {}
+    for name in MONITORING_SERVICES:
+        spec = services[name]
+        assert spec["profiles"] == [MONITORING_PROFILE] and spec["read_only"] and spec["cap_drop"] == ["ALL"], name
+        assert "no-new-privileges:true" in spec["security_opt"] and spec["healthcheck"]["test"], name
+        published |= {name: [(p["host_ip"], int(p["published"]), p["target"]) for p in spec.get("ports", [])]}
+    assert {name: ports for name, ports in published.items() if ports} == {
+        name: [("127.0.0.1", target.port(key), target.port(key))]
+        for name, key in (("prometheus", "PROMETHEUS_PORT"), ("alertmanager", "ALERTMANAGER_PORT"))
+    }
 
 
 @pytest.mark.parametrize("front", STACKS)

@@ -1,5 +1,6 @@
-"""Compose only: every container is healthy, locked down and limited as docs/compose.md promises, and the project has no
-other container (the base images are built, never run: no exited build-only container in `docker compose ps -a`).
+"""Compose only: every container is healthy, locked down and limited as docs/compose.md promises (the monitoring
+profile's too, when the run started it), and the project has no other container (the base images are built, never
+run: no exited build-only container in `docker compose ps -a`).
 """
 
 import ipaddress
@@ -8,7 +9,7 @@ import subprocess
 
 import pytest
 import requests
-from stacklab_testing.target import CONTAINERS, JOBS
+from stacklab_testing.target import CONTAINERS, JOBS, MONITORING
 from stacklab_testing.web import base_url
 
 pytestmark = pytest.mark.container
@@ -16,14 +17,14 @@ pytestmark = pytest.mark.container
 
 def test_only_the_lab_runs(compose):
     states = [json.loads(line) for line in compose("ps", "--all", "--format", "json").stdout.splitlines()]
-    assert sorted(state["Service"] for state in states) == sorted(CONTAINERS + JOBS)
-    running = [s for s in states if s["Service"] in CONTAINERS]
+    assert sorted(state["Service"] for state in states) == sorted(CONTAINERS + JOBS + MONITORING)
+    running = [s for s in states if s["Service"] in CONTAINERS + MONITORING]
     assert all(state["State"] == "running" for state in running), [s for s in running if s["State"] != "running"]
     jobs = [s for s in states if s["Service"] in JOBS]
     assert all(state["State"] == "exited" and state["ExitCode"] == 0 for state in jobs), jobs
 
 
-@pytest.fixture(params=CONTAINERS)
+@pytest.fixture(params=CONTAINERS + MONITORING)
 def container(request, inspect) -> dict:
     return inspect(request.param)
 
@@ -50,11 +51,14 @@ def test_read_only_root_file_system(container):
 
 
 def test_ports_published_on_loopback_only(container, target):
-    """On 127.0.0.1, or the loopback address PUBLISH_ADDR names (a second project on one machine)."""
+    """On 127.0.0.1, or the loopback address PUBLISH_ADDR names (a second project on one machine); the monitoring
+    set on 127.0.0.1 always (PUBLISH_ADDR is for the lab's services)."""
+    service = container["Config"]["Labels"]["com.docker.compose.service"]
+    want = "127.0.0.1" if service in MONITORING else target.address
     for bindings in (container["HostConfig"]["PortBindings"] or {}).values():
         for binding in bindings:
             host_ip = binding["HostIp"]
-            assert host_ip == target.address, f"{container['Name']} publishes on {host_ip or '*'}"
+            assert host_ip == want, f"{container['Name']} publishes on {host_ip or '*'}"
             assert ipaddress.ip_address(host_ip).is_loopback, f"{container['Name']} publishes on {host_ip}"
 
 

@@ -19,9 +19,12 @@ from stacklab_core import catalog
 from stacklab_testing.browser import chromium
 from stacklab_testing.web import TIMEOUT, base_url
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("STACKLAB_MONITORING") != "1", reason="monitoring is not part of this run (STACKLAB_MONITORING)"
-)
+pytestmark = [
+    pytest.mark.scraped,
+    pytest.mark.skipif(
+        os.environ.get("STACKLAB_MONITORING") != "1", reason="monitoring is not part of this run (STACKLAB_MONITORING)"
+    ),
+]
 
 APPS = [s for s in catalog.SERVICES.values() if s.gunicorn]
 DRAWN = re.compile(r"<(polyline|circle) ")  # a chart with at least one point

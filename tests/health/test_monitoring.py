@@ -72,6 +72,7 @@ def wait_for(what: str, seconds: float, check):
         time.sleep(3)
 
 
+@pytest.mark.scraped
 def test_every_installed_service_has_a_probe_that_is_up(vm):
     """One probe series per catalog service of the stacks here, each speaking the service's protocol."""
     wanted = {s.name for s in catalog.SERVICES.values() if s.stack in WANTED}
@@ -88,6 +89,7 @@ def test_every_installed_service_has_a_probe_that_is_up(vm):
     assert set(seen) == wanted, f"probed {sorted(seen)}, installed {sorted(wanted)}"
 
 
+@pytest.mark.scraped
 def test_prometheus_scrapes_the_monitoring_set_itself(vm):
     """Prometheus, Alertmanager and both exporters answer their scrapes (a sandbox that kills an exporter would not)."""
     jobs = {"prometheus", "alertmanager", "node", "blackbox"}

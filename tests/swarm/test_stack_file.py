@@ -89,8 +89,9 @@ def test_fronts_get_the_dynamic_upstream_site(stack):
 
 def test_networks_are_the_catalogs_segments_as_overlays(config, stack):
     """Each service on compose's networks, which are the catalog's; each an attachable overlay, internal where
-    the catalog's is (only a front reaches its app, only Django PostgreSQL: docs/swarm.md)."""
-    want = networks()
+    the catalog's is (only a front reaches its app, only Django PostgreSQL: docs/swarm.md). The monitoring
+    profile's own networks are compose's alone."""
+    want = {name: net for name, net in networks().items() if not net.get("profile")}
     assert stack["networks"] == {
         name: {"driver": "overlay", "attachable": True, **({"internal": True} if net["internal"] else {})}
         for name, net in want.items()

@@ -140,6 +140,11 @@ MONITOR = "lab"
 # Where gunicorn listens in an app's container (GUNICORN_BIND in its image), on the app's back network.
 APP_PORT = 8000
 
+# The compose profile `monitoring` (docs/observability.md, "On compose"): Debian's Prometheus, Alertmanager and
+# exporters, one compose service each, started only with the profile (the swarm stack leaves them out).
+MONITORING_PROFILE = "monitoring"
+MONITORING_SERVICES = ("prometheus", "alertmanager", "blackbox", "node-exporter")
+
 
 def metrics_targets() -> dict[str, dict[str, str]]:
     """Where Prometheus reads each gunicorn app's own metrics (stacklab_core.metrics): service -> "vm_path", its
@@ -161,7 +166,13 @@ def networks() -> dict[str, dict]:
     published containers on a network of its own (NAME: the stack); an app with its front alone on NAME-back, a
     database with its app and jobs alone on NAME-db, both internal (no published port, no way out); `monitor`
     (internal) from the lab's app to every published container but the lab's own front, which it reaches on
-    lab-back. So only a front reaches its app, only Django reaches PostgreSQL."""
+    lab-back. So only a front reaches its app, only Django reaches PostgreSQL.
+
+    The monitoring profile's (MONITORING_SERVICES): Prometheus on every gunicorn app's back network (its metrics;
+    the lab's app reads Prometheus there, on lab-back), the blackbox exporter where the lab's app checks from
+    (`monitor` and lab-back), the exporters with Prometheus alone on monitoring-back (internal), Prometheus and
+    Alertmanager on `monitoring` (their published ports; Alertmanager's way out to a webhook or mail). A network
+    only the profile uses says so ("profile"): the swarm stack has none of them."""
     nets: dict[str, dict] = {}
 
     def join(net: str, internal: bool, *names: str) -> None:
@@ -177,6 +188,17 @@ def networks() -> dict[str, dict]:
             join(f"{s.stack}-db", True, s.app, *s.jobs, *s.backends)
         if s.container != monitor.container:
             join("monitor", True, monitor.app, s.container)
+    prometheus, alertmanager, blackbox, node_exporter = MONITORING_SERVICES
+    for s in SERVICES.values():
+        if s.gunicorn:
+            join(f"{s.stack}-back", True, prometheus)
+        if s.container != monitor.container:
+            join("monitor", True, blackbox)
+    join(f"{monitor.stack}-back", True, blackbox)
+    join("monitoring", False, prometheus, alertmanager)
+    join("monitoring-back", True, prometheus, blackbox, node_exporter)
+    for net in ("monitoring", "monitoring-back"):
+        nets[net]["profile"] = MONITORING_PROFILE
     return nets
 
 

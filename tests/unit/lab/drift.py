@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 import yaml
-from stacklab_core.catalog import Service, networks
+from stacklab_core.catalog import MONITORING_PROFILE, MONITORING_SERVICES, Service, networks
 
 ROOT = Path(__file__).parents[3]
 
@@ -79,9 +79,16 @@ def drift(services: Iterable[Service], spec: dict, root: Path = ROOT) -> list[st
     """Every difference between the catalog's services and the compose services SPEC (compose()), one line each."""
     services = list(services)
     found = []
-    named = {c for s in services for c in s.compose_services}
+    named = {c for s in services for c in s.compose_services} | set(MONITORING_SERVICES)
     long_running = {name for name, svc in spec.items() if svc.get("healthcheck")}
     found += [f"compose service {name}: long-running but in no catalog entry" for name in sorted(long_running - named)]
+    # The monitoring set alone is optional: plain `docker compose up` is the whole lab and nothing else.
+    for name, svc in spec.items():
+        want = [MONITORING_PROFILE] if name in MONITORING_SERVICES else None
+        if svc.get("profiles") != want:
+            found.append(f"compose service {name}: profiles {svc.get('profiles')}, the catalog says {want}")
+    found += [f"no compose service {name!r} (profile {MONITORING_PROFILE})" for name in MONITORING_SERVICES
+              if name not in spec]  # fmt: skip
     for s in services:
         for name in (*s.compose_services, *s.jobs):
             if name not in spec:

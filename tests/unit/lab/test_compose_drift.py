@@ -4,7 +4,7 @@ healthchecks, users and uids, run commands (tests/unit/lab/drift.py names each d
 import dataclasses
 
 from stacklab_core import checks
-from stacklab_core.catalog import SERVICES
+from stacklab_core.catalog import SERVICES, networks
 
 from tests.unit.lab import drift
 
@@ -59,3 +59,31 @@ def test_the_network_drift_names_a_service_on_the_wrong_network():
         "chat: on networks ['default'], the catalog says ['chat', 'monitor']",
         "flask: on networks ['flask', 'flask-back'], the catalog says ['flask-back']",
     ]
+
+
+def test_the_drift_names_a_profile_out_of_place():
+    """Only the catalog's monitoring set is optional: plain `docker compose up` must start every service."""
+    spec = drift.compose()
+    spec["echo"] = {**spec["echo"], "profiles": ["monitoring"]}
+    spec["blackbox"] = {key: value for key, value in spec["blackbox"].items() if key != "profiles"}
+    del spec["node-exporter"]
+    assert drift.drift(SERVICES.values(), spec) == [
+        "compose service echo: profiles ['monitoring'], the catalog says None",
+        "compose service blackbox: profiles None, the catalog says ['monitoring']",
+        "no compose service 'node-exporter' (profile monitoring)",
+    ]
+
+
+def test_prometheus_reaches_every_app_and_the_blackbox_exporter_every_published_container():
+    """The monitoring profile's part of the design: the metrics targets on Prometheus' networks, every catalog
+    service's container on the blackbox exporter's; the networks only the profile uses marked as such."""
+    nets = networks()
+    on = {name: {net for net, members in nets.items() if name in members["services"]}
+          for name in ("prometheus", "blackbox", "lab")}  # fmt: skip
+    for service in SERVICES.values():
+        reach = {net for net, members in nets.items() if service.container in members["services"]}
+        assert reach & on["blackbox"], service.name
+        if service.gunicorn:
+            assert {net for net, m in nets.items() if service.app in m["services"]} & on["prometheus"], service.name
+    assert on["lab"] & on["prometheus"], "the dashboard reads Prometheus"
+    assert {net for net, members in nets.items() if members.get("profile")} == {"monitoring", "monitoring-back"}

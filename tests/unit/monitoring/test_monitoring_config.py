@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 import yaml
-from stacklab_core import catalog
+from stacklab_core import catalog, ports
 
 from tests.unit.servers import free_port
 
@@ -23,6 +23,9 @@ TEMPLATES = ROOT / "ansible/roles/monitoring/templates"
 ROLE = ROOT / "ansible/roles/monitoring"
 COMPOSE_VALUES = ROOT / "docker/monitoring/monitoring.env"
 PREFIX = "lab.test (1)"  # regexp metacharacters: the templates must escape the prefix
+# The ports docker/monitoring/render gives the templates: the plan's.
+PORTS = [f"monitoring_{key.removesuffix('_PORT').lower()}_port={ports.load(ROOT / 'stack.env')[key]}"
+         for key in ("PROMETHEUS_PORT", "ALERTMANAGER_PORT", "BLACKBOX_PORT", "NODE_EXPORTER_PORT")]  # fmt: skip
 TCP = {"echo": "stacklab-echo-server", "recho": "stacklab-recho-server", "echo_select": "stacklab-echo-select",
        "chat": "stacklab-chat-server"}  # fmt: skip
 
@@ -30,7 +33,7 @@ TCP = {"echo": "stacklab-echo-server", "recho": "stacklab-recho-server", "echo_s
 def render(name: str, *sets: str, prefix: str = PREFIX) -> dict:
     argv = [sys.executable, str(ROOT / "scripts/render_conf.py"), str(TEMPLATES / f"{name}.yml.j2"), "-",
             "--vars", str(COMPOSE_VALUES), "--templates", str(TEMPLATES)]  # fmt: skip
-    for item in sets:
+    for item in (*PORTS, *sets):
         argv += ["--set", item]
     env = {**os.environ, "ECHO_PREFIX": prefix}
     return yaml.safe_load(subprocess.run(argv, capture_output=True, text=True, check=True, env=env).stdout)
@@ -59,7 +62,8 @@ def test_the_gunicorn_apps_metrics_are_scraped_in_compose():
     apps = [s for s in catalog.SERVICES.values() if s.gunicorn]
     assert apps
     for service in apps:
-        assert jobs[f"app_{service.name}"]["static_configs"][0]["targets"] == [f"{service.app}:8000"]
+        want = catalog.metrics_targets()[service.name]["compose"]  # lab-gunicorn: the lab binds on lab-back alone
+        assert jobs[f"app_{service.name}"]["static_configs"][0]["targets"] == [want]
 
 
 def blackbox_exchange(port: int, module: dict, timeout: float = 5) -> bool:

@@ -21,8 +21,9 @@ def port_plans() -> tuple[dict[str, str], dict[str, str]]:
 
 
 def compose_config(inside: dict[str, str]) -> dict:
-    """The compose file resolved, with the containers' side of the port plan (the environment's ports removed)."""
-    env = {k: v for k, v in os.environ.items() if k not in inside}
+    """The compose file resolved, with the containers' side of the port plan (the environment's ports removed),
+    without its profiles (COMPOSE_PROFILES removed): the monitoring set is compose's alone, not the swarm stack's."""
+    env = {k: v for k, v in os.environ.items() if k not in inside and k != "COMPOSE_PROFILES"}
     compose = ["docker", "compose", "--project-directory", str(ROOT), "--file", str(ROOT / "docker-compose.yml")]
     out = subprocess.run([*compose, "config", "--format", "json"], capture_output=True, text=True, env=env, check=False)
     if out.returncode != 0:

@@ -18,8 +18,8 @@ from pathlib import Path
 
 from stacklab_core import envfile
 from stacklab_core import ports as port_plan
+from stacklab_core.catalog import MONITORING_SERVICES, Service
 from stacklab_core.catalog import SERVICES as CATALOG
-from stacklab_core.catalog import Service
 
 from stacklab_testing import REPO as ROOT
 
@@ -34,6 +34,8 @@ FRONT_SERVERS = tuple(sorted({s.front_unit or s.unit for s in SERVICES if s.fron
 CONTAINERS = tuple(sorted({c for s in SERVICES for c in s.compose_services}))
 # The one-shot compose services (schema, accounts): each runs before its app, exits 0 and stays exited.
 JOBS = tuple(sorted({j for s in SERVICES for j in s.jobs}))
+# The monitoring profile's containers, when the run started it (STACKLAB_MONITORING=1: scripts/test-compose).
+MONITORING = tuple(sorted(MONITORING_SERVICES)) if os.environ.get("STACKLAB_MONITORING") == "1" else ()
 
 
 @dataclass(frozen=True)
