@@ -82,7 +82,8 @@ class Target:
         if service.unit in FRONT_SERVERS:
             # Debian's nginx and Apache keep a root master that only opens ports and logs; the processes that
             # serve requests (and run the CGI programs) are its children (stacklab-nginx; www-data for Apache).
-            return f'pgrep --oldest --parent "$({main})"'
+            # A master systemd does not know (MainPID 0) prints nothing: pgrep would name pid 1, systemd's child.
+            return f'master=$({main}); [ "$master" = 0 ] || pgrep --oldest --parent "$master"'
         return main
 
     def secret(self, name: str) -> str:
