@@ -113,10 +113,10 @@ def install_service_wheel(python: Path, service: Path) -> None:
             check=True,
         )
         (wheel,) = dist.glob("*.whl")
-        subprocess.run(
-            [uv, "pip", "install", "--quiet", "--python", python, "--no-index", "--find-links", WHEELHOUSE, wheel],
-            check=True,
-        )
+        # --no-cache: uv would take a lab wheel from its cache by name and version, not the wheelhouse's newer build
+        # of the same version (a stale stacklab_core without a module added since).
+        install = ["pip", "install", "--quiet", "--no-cache", "--python", python, "--no-index"]
+        subprocess.run([uv, *install, "--find-links", WHEELHOUSE, wheel], check=True)
     finally:
         shutil.rmtree(dist, ignore_errors=True)
 
