@@ -132,3 +132,18 @@ def test_the_compose_values_are_the_roles_defaults():
     shared = (plain.keys() & compose.keys()) - {"monitoring_mode"}  # "vm" in the role
     assert len(shared) > 10
     assert {k: str(plain[k]).lower() for k in shared} == {k: compose[k].lower() for k in shared}
+
+
+# The node exporter's collector of each family of series the lab reads.
+COLLECTOR_OF = {"cpu": "cpu", "memory": "meminfo", "filesystem": "filesystem", "textfile": "textfile"}
+
+
+def test_the_node_exporter_runs_every_collector_the_lab_reads():
+    """Its other collectors are off (monitoring_node_exporter_collectors): a rule or a dashboard panel on a series
+    of a collector left off would show nothing, and no test would see the gap before an alert failed to fire."""
+    collectors = yaml.safe_load((ROLE / "defaults/main.yml").read_text())["monitoring_node_exporter_collectors"]
+    readers = [TEMPLATES / "rules.yml.j2", ROOT / "services/lab/src/stacklab_lab/dashboard.py"]
+    read = {name for path in readers for name in re.findall(r"\bnode_([a-z]+)_\w+", path.read_text())}
+    assert read >= {"cpu", "memory", "filesystem", "textfile"}
+    assert read <= COLLECTOR_OF.keys(), f"name the collector of node_{sorted(read - COLLECTOR_OF.keys())}_*"
+    assert {COLLECTOR_OF[family] for family in read} <= set(collectors)
