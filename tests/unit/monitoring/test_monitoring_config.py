@@ -124,9 +124,12 @@ def test_the_compose_values_are_the_roles_defaults():
         for line in COMPOSE_VALUES.read_text().splitlines()
         if "=" in line and not line.startswith("#")
     )
+    # A list of words is one line of them in the env file (monitoring_node_exporter_collectors).
+    words = {key: " ".join(value) for key, value in role.items() if isinstance(value, list) and value
+             and all(isinstance(word, str) for word in value)}  # fmt: skip
     plain = {
         key: value
-        for key, value in role.items()
+        for key, value in {**role, **words}.items()
         if isinstance(value, (str, int, float, bool)) and "{{" not in str(value)
     }
     shared = (plain.keys() & compose.keys()) - {"monitoring_mode"}  # "vm" in the role
