@@ -30,8 +30,10 @@ BACKUP_METRIC = "stacklab_backup_last_success_timestamp_seconds"
 TEXTFILE = "/usr/local/lib/stacklab/textfile.py"
 # The service the alert test stops: a hand-written server no other check of that run needs, or on a host with one
 # stack (scripts/test-vm runs the alerts on its one-stack host), that stack's first service.
-STOPPED = catalog.SERVICES["hello_www"] if "www" in WANTED else next(
-    s for s in catalog.SERVICES.values() if s.stack in WANTED
+STOPPED = (
+    catalog.SERVICES["hello_www"]
+    if "www" in WANTED
+    else next(s for s in catalog.SERVICES.values() if s.stack in WANTED)
 )
 
 # The receiver: every POST body (Alertmanager's webhook JSON) as one line of RECEIVED.
