@@ -17,6 +17,7 @@ import pytest
 import yaml
 from stacklab_core import catalog, ports
 from stacklab_testing.target import ROOT, skip_unless_vm
+from stacklab_testing.web import get_inside
 
 from tests.health.test_vm import WANTED
 
@@ -60,8 +61,7 @@ def _vm_only(target):
 def query(vm, expr: str) -> list[dict]:
     """The instant vector of EXPR, from Prometheus' HTTP API on the server's loopback."""
     url = f"{PROMETHEUS}/api/v1/query?" + urllib.parse.urlencode({"query": expr})
-    code = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())"
-    answer = json.loads(vm.check_output(f"python3 -c {shlex.quote(code)} {shlex.quote(url)}"))
+    answer = json.loads(get_inside(vm, url))
     assert answer["status"] == "success", answer
     return answer["data"]["result"]
 

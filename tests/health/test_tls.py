@@ -15,7 +15,6 @@ leaves its time where the node exporter serves it (certbot's deploy hook, stackl
 import http.client
 import os
 import re
-import shlex
 import socket
 import ssl
 import threading
@@ -26,7 +25,7 @@ import pytest
 import requests
 from requests.adapters import HTTPAdapter
 from stacklab_core import catalog
-from stacklab_testing.web import TIMEOUT, django_login
+from stacklab_testing.web import TIMEOUT, django_login, get_inside
 
 DOMAIN = os.environ.get("STACKLAB_TLS_DOMAIN", "")
 CA = os.environ.get("STACKLAB_TLS_CA", "")
@@ -214,8 +213,7 @@ def serial(address: str, name: str) -> int:
 def renewed_at(server, exporter_port: int) -> float:
     """The renewal time certbot's deploy hook left, as the server's node exporter serves it (0: none)."""
     url = f"http://127.0.0.1:{exporter_port}/metrics"
-    code = "import sys, urllib.request; print(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())"
-    served = server.check_output(f"python3 -c {shlex.quote(code)} {shlex.quote(url)}")
+    served = get_inside(server, url)
     found = re.search(r"^stacklab_certbot_last_success_timestamp_seconds (\S+)$", served, re.MULTILINE)
     return float(found[1]) if found else 0.0
 

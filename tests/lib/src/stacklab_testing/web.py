@@ -2,17 +2,25 @@
 
 import re
 import secrets
+import shlex
 import time
 
 import requests
 from stacklab_core.catalog import SERVICES
 
 TIMEOUT = 10
+# GET argv[1] with the server's own python3 (urllib: on Debian and in every image), the body on stdout.
+FETCH = "import sys, urllib.request; sys.stdout.write(urllib.request.urlopen(sys.argv[1], timeout=10).read().decode())"
 
 
 def nonce() -> str:
     """Tells this run's messages and users from anything already stored (the data volumes outlive runs)."""
     return secrets.token_hex(4)
+
+
+def get_inside(host, url: str) -> str:
+    """URL's body, fetched on a testinfra host: for what listens on a server's loopback only."""
+    return host.check_output(f"python3 -c {shlex.quote(FETCH)} {shlex.quote(url)}")
 
 
 def base_url(target, port_key: str) -> str:
